@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Front door.  Object lists live in Kbuild.
+#
+#   make                 build the modules against KDIR
+#   make KDIR=/path      ... against another kernel build tree
+#   make check           sparse (C=2) + checkpatch --strict + kernel-doc
+#   make install         modules to /lib/modules/$KVER/extra, then depmod
+#   make unit            userspace unit tier (ASan + UBSan)
+#   make clean
+#
+# KDIR defaults to the running kernel's build tree when it exists, else the
+# newest installed Debian linux-headers-*-amd64 tree.
+
+KVER_RUNNING := $(shell uname -r)
+KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER_RUNNING)/build) \
+	  $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
+ifeq ($(strip $(KDIR)),)
+$(error no kernel build tree: install linux-headers-amd64 or pass KDIR=)
+endif
+
+PWD := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+W ?= 1
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(PWD) W=$(W) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(PWD) clean
+	$(MAKE) -C tests/unit clean
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_DIR=extra modules_install
+	depmod -a $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null || echo $(KVER_RUNNING))
+
+check:
+	KDIR=$(KDIR) scripts/check.sh
+
+unit:
+	$(MAKE) -C tests/unit run
+
+.PHONY: all modules clean install check unit

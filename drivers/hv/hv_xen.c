@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hv_xen.c - the real backend: hypercalls to Xen from a PV domain.
+ *
+ * Only xpv_hv_get() selects it, and only when xen_pv_domain() is true.
+ * The hypercall numbers are variables because neither op has a number
+ * allocated upstream; each driver exposes the one it uses as a module
+ * parameter.
+ *
+ * Copyright (c) 2026 The xen-pviommu authors.
+ */
+#include <linux/build_bug.h>
+#include <linux/string.h>
+#include <xen/xen.h>
+#include <xen/interface/xen.h>
+#include <xen/interface/platform.h>
+#include <asm/xen/hypercall.h>
+#include <asm/xen/page.h>
+
+#include <xpv/hv.h>
+
+unsigned int xpv_hv_xen_iommu_op_nr = XPV_HYPERVISOR_iommu_op_default;
+unsigned int xpv_hv_xen_pmem_op_nr = XPV_XENPF_pmem_add_default;
+
+/* _hypercall2() pastes __HYPERVISOR_ in front of the name it is given. */
+#define __HYPERVISOR_xpv_iommu_op	xpv_hv_xen_iommu_op_nr
+
+static long xpv_xen_iommu_op(struct pv_iommu_op *ops, unsigned int count)
+{
+	return _hypercall2(long, xpv_iommu_op, ops, count);
+}
+
+static long xpv_xen_pmem_add(const struct xpv_xenpf_pmem_add *pmem)
+{
+	struct xen_platform_op op;
+
+	BUILD_BUG_ON(sizeof(*pmem) > sizeof(op.u.pad));
+	memset(&op, 0, sizeof(op));
+	op.cmd = xpv_hv_xen_pmem_op_nr;
+	memcpy(op.u.pad, pmem, sizeof(*pmem));
+	return HYPERVISOR_platform_op(&op);
+}
+
+static u64 xpv_xen_pfn_to_gfn(unsigned long pfn)
+{
+	unsigned long mfn = __pfn_to_mfn(pfn);
+
+	if (mfn == INVALID_P2M_ENTRY)
+		return XPV_INVALID_GFN;
+	return mfn & ~(FOREIGN_FRAME_BIT | IDENTITY_FRAME_BIT);
+}
+
+const struct xpv_hv_ops xpv_hv_xen_ops = {
+	.name		= "xen",
+	.flags		= XPV_HV_REAL_XEN,
+	.iommu_op	= xpv_xen_iommu_op,
+	.pmem_add	= xpv_xen_pmem_add,
+	.pfn_to_gfn	= xpv_xen_pfn_to_gfn,
+};

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * compat.h - every kernel-version difference this project depends on.
+ *
+ * Supported: Debian's 6.1 (bookworm) and 6.12 (bookworm security) kernels.
+ * Adding a kernel means editing this file only; no other file tests
+ * LINUX_VERSION_CODE.  The cut-over points below are the two tested
+ * kernels: versions between 6.1 and 6.12 are untested and may need a
+ * finer split.
+ *
+ * Copyright (c) 2026 The xen-pviommu authors.
+ */
+#ifndef XPV_COMPAT_H
+#define XPV_COMPAT_H
+
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "xen-pviommu needs Linux 6.1 or newer"
+#endif
+
+/*
+ * Symbol namespaces: an identifier up to 6.12, a string literal from 6.13.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+#define XPV_EXPORT_SYMBOL_NS_GPL(sym)	EXPORT_SYMBOL_NS_GPL(sym, XEN_PVIOMMU)
+#define XPV_MODULE_IMPORT_NS()		MODULE_IMPORT_NS(XEN_PVIOMMU)
+#else
+#define XPV_EXPORT_SYMBOL_NS_GPL(sym)	EXPORT_SYMBOL_NS_GPL(sym, "XEN_PVIOMMU")
+#define XPV_MODULE_IMPORT_NS()		MODULE_IMPORT_NS("XEN_PVIOMMU")
+#endif
+
+/*
+ * struct dma_map_ops: 6.1 has .flags and .alloc_pages; 6.12 renamed the
+ * latter .alloc_pages_op.  Kernels after 6.16 replace .map_page/.unmap_page
+ * by .map_phys/.unmap_phys.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#define XPV_DMA_OPS_HAS_FLAGS		1
+#define XPV_DMA_OPS_ALLOC_PAGES		alloc_pages
+#else
+#define XPV_DMA_OPS_HAS_FLAGS		0
+#define XPV_DMA_OPS_ALLOC_PAGES		alloc_pages_op
+#endif
+
+/*
+ * struct nd_device_driver: to_nd_device_driver() returns a const pointer
+ * from 6.12 on (bus callbacks take const struct device_driver *).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#define XPV_BUS_DRV_CONST
+#else
+#define XPV_BUS_DRV_CONST		const
+#endif
+
+#endif /* XPV_COMPAT_H */

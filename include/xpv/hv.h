@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hv.h - the hypervisor backend: the one table every hypercall goes through.
+ *
+ * A real hypercall instruction outside Xen faults, so no code in this
+ * project issues one except the real backend (drivers/hv/hv_xen.c), and
+ * that backend is only chosen inside a Xen PV domain.  The stub hypervisor
+ * (xen_hvstub.ko) provides the same table for tests on any kernel.
+ *
+ * Selection, in xpv_hv_get(): the stub if it is loaded (it refuses to load
+ * in a real Xen domain unless forced), else the real backend in a Xen PV
+ * domain, else -ENODEV.  The stub module is pinned while a driver holds it.
+ *
+ * Copyright (c) 2026 The xen-pviommu authors.
+ */
+#ifndef XPV_HV_H
+#define XPV_HV_H
+
+#include <linux/types.h>
+#include <xpv/abi/iommu_op.h>
+#include <xpv/abi/pmem_op.h>
+
+/* A frame number the backend could not translate. */
+#define XPV_INVALID_GFN		(~0ull)
+
+/* xpv_hv_ops.flags */
+#define XPV_HV_REAL_XEN		(1u << 0)	/* hypercalls reach Xen */
+
+/**
+ * struct xpv_hv_ops - a hypervisor backend
+ * @name:       short name for messages ("xen", "stub").
+ * @flags:      XPV_HV_* bits.
+ * @iommu_op:   issue one iommu_op hypercall over @count ops; returns the
+ *              hypercall's return value (0, -EFAULT, -EINVAL, -ENOSYS).
+ *              May sleep.
+ * @pmem_add:   issue the pmem report platform op; returns its result.
+ *              May sleep.
+ * @pfn_to_gfn: this domain's P2M: the gfn that backs @pfn, or
+ *              XPV_INVALID_GFN.  Never sleeps; callable in any context.
+ *
+ * Every callback is mandatory.
+ */
+struct xpv_hv_ops {
+	const char *name;
+	unsigned int flags;
+	long (*iommu_op)(struct pv_iommu_op *ops, unsigned int count);
+	long (*pmem_add)(const struct xpv_xenpf_pmem_add *op);
+	u64 (*pfn_to_gfn)(unsigned long pfn);
+};
+
+/**
+ * struct xpv_hv - a driver's handle on the backend it selected
+ * @ops:        the backend.
+ * @stub:       true when @ops belongs to xen_hvstub (pinned until put).
+ * @hypercalls: iommu_op hypercalls issued through this handle.
+ * @ops_issued: iommu ops submitted through this handle.
+ *
+ * The counters are only statistics: updated with WRITE_ONCE by the one
+ * caller of each path and read racily by debugfs.
+ */
+struct xpv_hv {
+	const struct xpv_hv_ops *ops;
+	bool stub;
+	u64 hypercalls;
+	u64 ops_issued;
+};
+
+/**
+ * struct xpv_iommu_caps - decoded IOMMUOP_query_caps result
+ * @flags:     IOMMU_QUERY_* bits.
+ * @max_order: largest page order the map/unmap subops accept.
+ * @offset:    frame offset of Xen's foreign host-RAM window (0 if none).
+ */
+struct xpv_iommu_caps {
+	unsigned int flags;
+	unsigned int max_order;
+	u64 offset;
+};
+
+int xpv_hv_get(struct xpv_hv *hv);
+void xpv_hv_put(struct xpv_hv *hv);
+long xpv_hv_iommu_op(struct xpv_hv *hv, struct pv_iommu_op *ops,
+		     unsigned int count);
+int xpv_hv_query_caps(struct xpv_hv *hv, struct xpv_iommu_caps *caps);
+long xpv_hv_pmem_add(struct xpv_hv *hv, const struct xpv_xenpf_pmem_add *op);
+int xpv_hv_pmem_probe(struct xpv_hv *hv);
+
+/* The real backend; valid only in a Xen PV domain (see hv_xen.c). */
+extern const struct xpv_hv_ops xpv_hv_xen_ops;
+extern unsigned int xpv_hv_xen_iommu_op_nr;
+extern unsigned int xpv_hv_xen_pmem_op_nr;
+
+/*
+ * Exported by xen_hvstub (GPL) and looked up with symbol_get(), so that the
+ * drivers do not depend on the test module.
+ */
+const struct xpv_hv_ops *xpv_hvstub_backend(void);
+
+#endif /* XPV_HV_H */
