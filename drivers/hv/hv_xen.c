@@ -4,12 +4,12 @@
  *
  * Only xpv_hv_get() selects it, and only when xen_pv_domain() is true.
  * The hypercall numbers are variables because neither op has a number
- * allocated upstream; each driver exposes the one it uses as a module
- * parameter.
+ * allocated upstream; xen_pvcore exposes them as module parameters.
  *
  * Copyright (c) 2026 The xen-pviommu authors.
  */
 #include <linux/build_bug.h>
+#include <linux/module.h>
 #include <linux/string.h>
 #include <xen/xen.h>
 #include <xen/interface/xen.h>
@@ -52,6 +52,7 @@ static u64 xpv_xen_pfn_to_gfn(unsigned long pfn)
 
 const struct xpv_hv_ops xpv_hv_xen_ops = {
 	.name		= "xen",
+	.owner		= THIS_MODULE,
 	.flags		= XPV_HV_REAL_XEN,
 	.iommu_op	= xpv_xen_iommu_op,
 	.pmem_add	= xpv_xen_pmem_add,

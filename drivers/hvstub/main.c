@@ -15,8 +15,8 @@
 #include <linux/string.h>
 #include <xen/xen.h>
 
+#include <xpv/compat.h>
 #include <xpv/hv.h>
-#include <xpv/lib/status.h>
 
 static bool force;
 module_param(force, bool, 0444);
@@ -91,23 +91,11 @@ static u64 stub_pfn_to_gfn(unsigned long pfn)
 
 static const struct xpv_hv_ops stub_ops = {
 	.name		= "stub",
+	.owner		= THIS_MODULE,
 	.iommu_op	= stub_iommu_op,
 	.pmem_add	= stub_pmem_add,
 	.pfn_to_gfn	= stub_pfn_to_gfn,
 };
-
-/**
- * xpv_hvstub_backend() - the stub's backend table
- *
- * Looked up by the drivers with symbol_get(), which pins this module.
- *
- * Return: the backend ops.
- */
-const struct xpv_hv_ops *xpv_hvstub_backend(void)
-{
-	return &stub_ops;
-}
-EXPORT_SYMBOL_GPL(xpv_hvstub_backend);
 
 static int __init stub_init(void)
 {
@@ -119,6 +107,10 @@ static int __init stub_init(void)
 		pr_err("max_order=%u out of range 0-63\n", max_order);
 		return -EINVAL;
 	}
+	if (xpv_hv_register_stub(&stub_ops)) {
+		pr_err("another stub backend is registered\n");
+		return -EBUSY;
+	}
 	pr_info("stub hypervisor ready: map_cap=%d map_all_gfns=%d max_order=%u\n",
 		map_cap, map_all_gfns, max_order);
 	return 0;
@@ -127,9 +119,11 @@ module_init(stub_init);
 
 static void __exit stub_exit(void)
 {
+	xpv_hv_unregister_stub(&stub_ops);
 }
 module_exit(stub_exit);
 
 MODULE_DESCRIPTION("Stub Xen hypervisor for testing xen_pviommu and xen_pmem");
 MODULE_AUTHOR("The xen-pviommu authors");
 MODULE_LICENSE("GPL");
+XPV_MODULE_IMPORT_CORE_NS();

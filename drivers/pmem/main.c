@@ -10,16 +10,12 @@
  */
 #define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
 
-#include <linux/build_bug.h>
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
 
+#include <xpv/compat.h>
 #include <xpv/hv.h>
-
-module_param_named(pmem_op_nr, xpv_hv_xen_pmem_op_nr, uint, 0444);
-MODULE_PARM_DESC(pmem_op_nr,
-		 "platform op number of the pmem report with a real Xen (default 0x5850; not allocated upstream, 64 is taken)");
 
 /**
  * struct xpv_pmem - module state
@@ -46,8 +42,6 @@ static int __init xpv_pmem_init(void)
 {
 	int rc;
 
-	XPV_PMEM_OP_ABI_CHECK(BUILD_BUG_ON);
-
 	rc = xpv_hv_get(&xpv.hv);
 	if (rc) {
 		pr_info("not a Xen PV domain and xen_hvstub is not loaded: not loading\n");
@@ -56,16 +50,14 @@ static int __init xpv_pmem_init(void)
 	xpv.probe_rc = xpv_hv_pmem_probe(&xpv.hv);
 
 	xpv.dbg = debugfs_create_dir(KBUILD_MODNAME, NULL);
-	debugfs_create_u32("pmem_op_nr", 0400, xpv.dbg,
-			   &xpv_hv_xen_pmem_op_nr);
 	debugfs_create_file("probe_rc", 0400, xpv.dbg, NULL, &probe_rc_fops);
 
 	if (xpv.probe_rc)
 		pr_info("%s backend: pmem report op 0x%x unavailable (%d): pmem will not be reported\n",
-			xpv.hv.ops->name, xpv_hv_xen_pmem_op_nr, xpv.probe_rc);
+			xpv.hv.ops->name, xpv_hv_pmem_op_nr(), xpv.probe_rc);
 	else
 		pr_info("%s backend: pmem report op 0x%x available\n",
-			xpv.hv.ops->name, xpv_hv_xen_pmem_op_nr);
+			xpv.hv.ops->name, xpv_hv_pmem_op_nr());
 	return 0;
 }
 module_init(xpv_pmem_init);
@@ -80,3 +72,4 @@ module_exit(xpv_pmem_exit);
 MODULE_DESCRIPTION("Xen Dom0 NVDIMM reporter");
 MODULE_AUTHOR("The xen-pviommu authors");
 MODULE_LICENSE("GPL");
+XPV_MODULE_IMPORT_CORE_NS();

@@ -10,16 +10,12 @@
  */
 #define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
 
-#include <linux/build_bug.h>
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
 
+#include <xpv/compat.h>
 #include <xpv/hv.h>
-
-module_param_named(iommu_op_nr, xpv_hv_xen_iommu_op_nr, uint, 0444);
-MODULE_PARM_DESC(iommu_op_nr,
-		 "iommu_op hypercall number used with a real Xen (default 56, XenServer's; 43 is the Vates proposal)");
 
 /**
  * struct xpv_pviommu - module state
@@ -52,8 +48,6 @@ static int __init xpv_pviommu_init(void)
 {
 	int rc;
 
-	XPV_IOMMU_OP_ABI_CHECK(BUILD_BUG_ON);
-
 	rc = xpv_hv_get(&xpv.hv);
 	if (rc) {
 		pr_info("not a Xen PV domain and xen_hvstub is not loaded: not loading\n");
@@ -62,7 +56,7 @@ static int __init xpv_pviommu_init(void)
 	rc = xpv_hv_query_caps(&xpv.hv, &xpv.caps);
 	if (rc) {
 		pr_info("%s backend: iommu_op %u query_caps failed (%d): keeping the current DMA ops, not loading\n",
-			xpv.hv.ops->name, xpv_hv_xen_iommu_op_nr, rc);
+			xpv.hv.ops->name, xpv_hv_iommu_op_nr(), rc);
 		xpv_hv_put(&xpv.hv);
 		return -ENODEV;
 	}
@@ -90,3 +84,4 @@ module_exit(xpv_pviommu_exit);
 MODULE_DESCRIPTION("Xen PV-IOMMU DMA ops for PV Dom0 and driver domains");
 MODULE_AUTHOR("The xen-pviommu authors");
 MODULE_LICENSE("GPL");
+XPV_MODULE_IMPORT_CORE_NS();

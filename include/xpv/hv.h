@@ -5,10 +5,11 @@
  * A real hypercall instruction outside Xen faults, so no code in this
  * project issues one except the real backend (drivers/hv/hv_xen.c), and
  * that backend is only chosen inside a Xen PV domain.  The stub hypervisor
- * (xen_hvstub.ko) provides the same table for tests on any kernel.
+ * (xen_hvstub.ko) registers the same table for tests on any kernel.
  *
- * Selection, in xpv_hv_get(): the stub if it is loaded (it refuses to load
- * in a real Xen domain unless forced), else the real backend in a Xen PV
+ * Both live in xen_pvcore.ko, which the drivers depend on.  Selection, in
+ * xpv_hv_get(): the registered stub if there is one (it refuses to load in
+ * a real Xen domain unless forced), else the real backend in a Xen PV
  * domain, else -ENODEV.  The stub module is pinned while a driver holds it.
  *
  * Copyright (c) 2026 The xen-pviommu authors.
@@ -29,6 +30,7 @@
 /**
  * struct xpv_hv_ops - a hypervisor backend
  * @name:       short name for messages ("xen", "stub").
+ * @owner:      module providing the ops (pinned while a driver uses them).
  * @flags:      XPV_HV_* bits.
  * @iommu_op:   issue one iommu_op hypercall over @count ops; returns the
  *              hypercall's return value (0, -EFAULT, -EINVAL, -ENOSYS).
@@ -42,6 +44,7 @@
  */
 struct xpv_hv_ops {
 	const char *name;
+	struct module *owner;
 	unsigned int flags;
 	long (*iommu_op)(struct pv_iommu_op *ops, unsigned int count);
 	long (*pmem_add)(const struct xpv_xenpf_pmem_add *op);
@@ -85,15 +88,14 @@ int xpv_hv_query_caps(struct xpv_hv *hv, struct xpv_iommu_caps *caps);
 long xpv_hv_pmem_add(struct xpv_hv *hv, const struct xpv_xenpf_pmem_add *op);
 int xpv_hv_pmem_probe(struct xpv_hv *hv);
 
+int xpv_hv_register_stub(const struct xpv_hv_ops *ops);
+void xpv_hv_unregister_stub(const struct xpv_hv_ops *ops);
+unsigned int xpv_hv_iommu_op_nr(void);
+unsigned int xpv_hv_pmem_op_nr(void);
+
 /* The real backend; valid only in a Xen PV domain (see hv_xen.c). */
 extern const struct xpv_hv_ops xpv_hv_xen_ops;
 extern unsigned int xpv_hv_xen_iommu_op_nr;
 extern unsigned int xpv_hv_xen_pmem_op_nr;
-
-/*
- * Exported by xen_hvstub (GPL) and looked up with symbol_get(), so that the
- * drivers do not depend on the test module.
- */
-const struct xpv_hv_ops *xpv_hvstub_backend(void);
 
 #endif /* XPV_HV_H */
