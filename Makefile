@@ -4,9 +4,12 @@
 #
 #   make                 build the modules against KDIR
 #   make KDIR=/path      ... against another kernel build tree
-#   make check           sparse (C=2) + checkpatch --strict + kernel-doc
 #   make install         modules to /lib/modules/$KVER/extra, then depmod
+#   make check           sparse (C=2) + W=1 on both kernels, checkpatch
+#                        --strict, kernel-doc
 #   make unit            userspace unit tier (ASan + UBSan)
+#   make test            the whole test suite (scripts/test.sh)
+#   make demo            the main job: boot a guest, show what happens
 #   make clean
 #
 # KDIR defaults to the running kernel's build tree when it exists, else the
@@ -31,14 +34,22 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean
 	$(MAKE) -C tests/unit clean
 
+KVER = $(shell cat $(KDIR)/include/config/kernel.release)
+
 install: modules
 	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_DIR=extra modules_install
-	depmod -a $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null || echo $(KVER_RUNNING))
+	depmod -a $(KVER)
 
 check:
-	KDIR=$(KDIR) scripts/check.sh
+	scripts/check.sh
 
 unit:
 	$(MAKE) -C tests/unit run
 
-.PHONY: all modules clean install check unit
+test:
+	scripts/test.sh
+
+demo:
+	scripts/demo.sh
+
+.PHONY: all modules clean install check unit test demo

@@ -52,7 +52,7 @@ int xpv_hv_register_stub(const struct xpv_hv_ops *ops)
 	mutex_unlock(&xpv_hv_lock);
 	return rc;
 }
-XPV_EXPORT_SYMBOL_NS_GPL(xpv_hv_register_stub);
+EXPORT_SYMBOL_NS_GPL(xpv_hv_register_stub, XPV_NS_CORE);
 
 /**
  * xpv_hv_unregister_stub() - remove the stub backend
@@ -70,7 +70,7 @@ void xpv_hv_unregister_stub(const struct xpv_hv_ops *ops)
 		xpv_stub_ops = NULL;
 	mutex_unlock(&xpv_hv_lock);
 }
-XPV_EXPORT_SYMBOL_NS_GPL(xpv_hv_unregister_stub);
+EXPORT_SYMBOL_NS_GPL(xpv_hv_unregister_stub, XPV_NS_CORE);
 
 /**
  * xpv_hv_get() - select the backend for a driver
@@ -99,7 +99,7 @@ int xpv_hv_get(struct xpv_hv *hv)
 	mutex_unlock(&xpv_hv_lock);
 	return rc;
 }
-XPV_EXPORT_SYMBOL_NS_GPL(xpv_hv_get);
+EXPORT_SYMBOL_NS_GPL(xpv_hv_get, XPV_NS_CORE);
 
 /**
  * xpv_hv_put() - release the backend selected by xpv_hv_get()
@@ -114,7 +114,7 @@ void xpv_hv_put(struct xpv_hv *hv)
 	hv->ops = NULL;
 	hv->stub = false;
 }
-XPV_EXPORT_SYMBOL_NS_GPL(xpv_hv_put);
+EXPORT_SYMBOL_NS_GPL(xpv_hv_put, XPV_NS_CORE);
 
 /**
  * xpv_hv_iommu_op_nr() - the iommu_op hypercall number in use with Xen
@@ -125,7 +125,7 @@ unsigned int xpv_hv_iommu_op_nr(void)
 {
 	return xpv_hv_xen_iommu_op_nr;
 }
-XPV_EXPORT_SYMBOL_NS_GPL(xpv_hv_iommu_op_nr);
+EXPORT_SYMBOL_NS_GPL(xpv_hv_iommu_op_nr, XPV_NS_CORE);
 
 /**
  * xpv_hv_pmem_op_nr() - the pmem report platform op number in use with Xen
@@ -136,7 +136,7 @@ unsigned int xpv_hv_pmem_op_nr(void)
 {
 	return xpv_hv_xen_pmem_op_nr;
 }
-XPV_EXPORT_SYMBOL_NS_GPL(xpv_hv_pmem_op_nr);
+EXPORT_SYMBOL_NS_GPL(xpv_hv_pmem_op_nr, XPV_NS_CORE);
 
 /**
  * xpv_hv_iommu_op() - issue one iommu_op hypercall
@@ -154,7 +154,7 @@ long xpv_hv_iommu_op(struct xpv_hv *hv, struct pv_iommu_op *ops,
 	WRITE_ONCE(hv->ops_issued, hv->ops_issued + count);
 	return hv->ops->iommu_op(ops, count);
 }
-XPV_EXPORT_SYMBOL_NS_GPL(xpv_hv_iommu_op);
+EXPORT_SYMBOL_NS_GPL(xpv_hv_iommu_op, XPV_NS_CORE);
 
 /**
  * xpv_hv_query_caps() - IOMMUOP_query_caps with a full 32-byte op
@@ -185,7 +185,7 @@ int xpv_hv_query_caps(struct xpv_hv *hv, struct xpv_iommu_caps *caps)
 	caps->offset = op.u.query_caps.offset;
 	return 0;
 }
-XPV_EXPORT_SYMBOL_NS_GPL(xpv_hv_query_caps);
+EXPORT_SYMBOL_NS_GPL(xpv_hv_query_caps, XPV_NS_CORE);
 
 /**
  * xpv_hv_pmem_add() - report one pmem region to the hypervisor
@@ -199,7 +199,7 @@ long xpv_hv_pmem_add(struct xpv_hv *hv, const struct xpv_xenpf_pmem_add *op)
 {
 	return hv->ops->pmem_add(op);
 }
-XPV_EXPORT_SYMBOL_NS_GPL(xpv_hv_pmem_add);
+EXPORT_SYMBOL_NS_GPL(xpv_hv_pmem_add, XPV_NS_CORE);
 
 /**
  * xpv_hv_pmem_probe() - does the hypervisor implement the pmem report?
@@ -222,7 +222,7 @@ int xpv_hv_pmem_probe(struct xpv_hv *hv)
 		return 0;
 	return rc ? (int)rc : -EPROTO;
 }
-XPV_EXPORT_SYMBOL_NS_GPL(xpv_hv_pmem_probe);
+EXPORT_SYMBOL_NS_GPL(xpv_hv_pmem_probe, XPV_NS_CORE);
 
 static int __init xpv_core_init(void)
 {

@@ -72,4 +72,4 @@ module_exit(xpv_pmem_exit);
 MODULE_DESCRIPTION("Xen Dom0 NVDIMM reporter");
 MODULE_AUTHOR("The xen-pviommu authors");
 MODULE_LICENSE("GPL");
-XPV_MODULE_IMPORT_CORE_NS();
+MODULE_IMPORT_NS(XPV_NS_CORE);

@@ -84,4 +84,4 @@ module_exit(xpv_pviommu_exit);
 MODULE_DESCRIPTION("Xen PV-IOMMU DMA ops for PV Dom0 and driver domains");
 MODULE_AUTHOR("The xen-pviommu authors");
 MODULE_LICENSE("GPL");
-XPV_MODULE_IMPORT_CORE_NS();
+MODULE_IMPORT_NS(XPV_NS_CORE);

@@ -21,19 +21,17 @@
 
 /*
  * Symbol namespaces: an identifier up to 6.12, a string literal from 6.13.
+ * Use EXPORT_SYMBOL_NS_GPL(sym, XPV_NS_API) / MODULE_IMPORT_NS(XPV_NS_API):
+ * both macros stringify through __stringify(), which expands these first.
  * XEN_PVIOMMU is the emulator API; XEN_PVCORE is internal to this project
  * (the backend table in xen_pvcore).
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
-#define XPV_EXPORT_API_NS_GPL(sym)	EXPORT_SYMBOL_NS_GPL(sym, XEN_PVIOMMU)
-#define XPV_MODULE_IMPORT_API_NS()	MODULE_IMPORT_NS(XEN_PVIOMMU)
-#define XPV_EXPORT_SYMBOL_NS_GPL(sym)	EXPORT_SYMBOL_NS_GPL(sym, XEN_PVCORE)
-#define XPV_MODULE_IMPORT_CORE_NS()	MODULE_IMPORT_NS(XEN_PVCORE)
+#define XPV_NS_API			XEN_PVIOMMU
+#define XPV_NS_CORE			XEN_PVCORE
 #else
-#define XPV_EXPORT_API_NS_GPL(sym)	EXPORT_SYMBOL_NS_GPL(sym, "XEN_PVIOMMU")
-#define XPV_MODULE_IMPORT_API_NS()	MODULE_IMPORT_NS("XEN_PVIOMMU")
-#define XPV_EXPORT_SYMBOL_NS_GPL(sym)	EXPORT_SYMBOL_NS_GPL(sym, "XEN_PVCORE")
-#define XPV_MODULE_IMPORT_CORE_NS()	MODULE_IMPORT_NS("XEN_PVCORE")
+#define XPV_NS_API			"XEN_PVIOMMU"
+#define XPV_NS_CORE			"XEN_PVCORE"
 #endif
 
 /*

@@ -17,6 +17,7 @@
 #ifndef XPV_HV_H
 #define XPV_HV_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <xpv/abi/iommu_op.h>
 #include <xpv/abi/pmem_op.h>
@@ -25,7 +26,7 @@
 #define XPV_INVALID_GFN		(~0ull)
 
 /* xpv_hv_ops.flags */
-#define XPV_HV_REAL_XEN		(1u << 0)	/* hypercalls reach Xen */
+#define XPV_HV_REAL_XEN		BIT(0)	/* hypercalls reach Xen */
 
 /**
  * struct xpv_hv_ops - a hypervisor backend
