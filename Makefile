@@ -34,10 +34,15 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean
 	$(MAKE) -C tests/unit clean
 
-KVER = $(shell cat $(KDIR)/include/config/kernel.release)
+# The /lib/modules name of KDIR's kernel.  Debian's 6.1 headers report the
+# upstream version (6.1.NNN) as kernelrelease, so derive it from the path.
+KVER = $(or $(patsubst /lib/modules/%/build,%,$(filter /lib/modules/%/build,$(KDIR))), \
+	    $(patsubst /usr/src/linux-headers-%,%,$(filter /usr/src/linux-headers-%,$(KDIR))), \
+	    $(shell cat $(KDIR)/include/config/kernel.release))
 
 install: modules
-	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_DIR=extra modules_install
+	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_DIR=extra \
+		KERNELRELEASE=$(KVER) modules_install
 	depmod -a $(KVER)
 
 check:
