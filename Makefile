@@ -40,9 +40,11 @@ KVER = $(or $(patsubst /lib/modules/%/build,%,$(filter /lib/modules/%/build,$(KD
 	    $(patsubst /usr/src/linux-headers-%,%,$(filter /usr/src/linux-headers-%,$(KDIR))), \
 	    $(shell cat $(KDIR)/include/config/kernel.release))
 
+# Modules are installed unsigned (Debian's headers carry no signing key);
+# with Secure Boot, sign them through DKMS and MOK (see README).
 install: modules
 	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_DIR=extra \
-		KERNELRELEASE=$(KVER) modules_install
+		KERNELRELEASE=$(KVER) CONFIG_MODULE_SIG_ALL= modules_install
 	depmod -a $(KVER)
 
 check:
