@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# test.sh - the whole test suite, from a fresh Debian 12 machine:
+#   deps -> static checks (both kernels) -> DKMS -> unit -> fuzz smoke ->
+#   QEMU tier (stock 6.1 and 6.12, stub hypervisor, harness self-test)
+#
+# Each stage ends with its own "N passed, N failed" line; this script sums
+# them and ends with one "N passed, N failed" line.  A stage that dies
+# without its line counts as one failure.  Logs: build/test-logs/.
+#
+# Usage: scripts/test.sh [--quick]   (--quick: skip the QEMU tier)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+logs=$top/build/test-logs
+mkdir -p "$logs"
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+total_pass=0 total_fail=0
+summary=()
+
+stage() {	# stage NAME CMD...
+	local name=$1 log=$logs/$1.log line p f t0 t1
+	shift
+	echo "=== $name: $*"
+	t0=$(date +%s)
+	"$@" 2>&1 | tee "$log"
+	t1=$(date +%s)
+	line=$(grep -E '(^|: )[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	if [ -z "$line" ]; then
+		p=0 f=1
+		line="no result line (counted as 1 failure)"
+	else
+		p=$(sed -E 's/.*(^|: |[^0-9])([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")
+		f=$(sed -E 's/.*(^|: |[^0-9])([0-9]+) passed, ([0-9]+) failed.*/\3/' <<<"$line")
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	summary+=("$(printf '%-8s %4d passed %4d failed  %4ds' "$name" "$p" "$f" $((t1 - t0)))")
+}
+
+if ! scripts/deps.sh; then
+	echo "deps: could not install the packages the suite needs"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+stage check scripts/check.sh
+stage dkms scripts/dkms-check.sh
+stage unit make -s -C tests/unit run
+[ -f tests/fuzz/Makefile ] && stage fuzz make -s -C tests/fuzz smoke
+[ "$quick" -eq 0 ] && stage qemu tests/qemu/run --kernel all
+
+echo
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
