@@ -15,9 +15,9 @@ PKGS=(
 	sparse linux-source-6.1 perl python3
 	# unit and fuzz tiers
 	clang llvm libclang-rt-14-dev afl++
-	# QEMU tier
+	# QEMU tier (daxctl is its own package)
 	qemu-system-x86 qemu-utils busybox-static cpio kmod xz-utils zstd socat
-	e2fsprogs ndctl
+	e2fsprogs ndctl daxctl
 	# ndctl-xen
 	libndctl-dev libdaxctl-dev libjson-c-dev libkmod-dev uuid-dev pkg-config
 	asciidoctor

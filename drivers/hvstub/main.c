@@ -126,4 +126,4 @@ module_exit(stub_exit);
 MODULE_DESCRIPTION("Stub Xen hypervisor for testing xen_pviommu and xen_pmem");
 MODULE_AUTHOR("The xen-pviommu authors");
 MODULE_LICENSE("GPL");
-XPV_MODULE_IMPORT_CORE_NS();
+MODULE_IMPORT_NS(XPV_NS_CORE);

@@ -1,0 +1,214 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# lib.sh - the guest test library (busybox ash), sourced by /init's wrapper
+# before every scenario.  Reference: tests/qemu/README.md.
+#
+# Every check prints exactly one line, TAP style, numbered from 1 in each
+# scenario:
+#     ok N - DESC
+#     not ok N - DESC # why
+#     ok N - DESC # SKIP why
+# The line goes to the scenario's output (ttyS1) and, prefixed with
+# "@@XPV ", to /dev/kmsg, which is what the host parses.  Check functions
+# return 0 when the check passed and 1 when it did not, so a scenario can
+# stop early:  t_insmod xen_pvcore || exit 1
+#
+# A scenario's exit status is its rc: make the last command succeed (or end
+# with "exit 0").  Helpers that are not checks: t_dmesg, t_log, t_our_modules.
+
+XPV_NAME=${XPV_NAME:-unnamed}
+XPV_MODDIR=/xpv/modules
+XPV_STATE=/tmp/xpv-t/$XPV_NAME
+mkdir -p "$XPV_STATE"
+echo 0 >"$XPV_STATE/n"
+echo 0 >"$XPV_STATE/failed"
+
+# One line, no control characters, at most 400 bytes: a kmsg record.
+_t_flat() {
+	printf '%s' "$*" | tr '\n\r\t' '   ' | cut -c1-400
+}
+
+# _t_line TEXT: one result line to both channels.
+_t_line() {
+	printf '<6>@@XPV %s\n' "$1" >/dev/kmsg
+	printf '%s\n' "$1"
+}
+
+# _t_result ok|not-ok|skip DESC [WHY]
+_t_result() {
+	local n f desc why
+	read -r n <"$XPV_STATE/n"
+	n=$((n + 1))
+	echo "$n" >"$XPV_STATE/n"
+	# " # " separates the description from the reason: keep it out of DESC.
+	desc=$(_t_flat "$2")
+	desc=${desc//#/+}
+	why=$(_t_flat "$3")
+	case $1 in
+	ok)
+		_t_line "ok $n - $desc"
+		return 0 ;;
+	skip)
+		_t_line "ok $n - $desc # SKIP $why"
+		return 0 ;;
+	esac
+	read -r f <"$XPV_STATE/failed"
+	echo $((f + 1)) >"$XPV_STATE/failed"
+	_t_line "not ok $n - $desc${why:+ # $why}"
+	return 1
+}
+
+# At exit: the number of checks this scenario printed, so the host can tell
+# a lost line from a missing check.
+_t_exit() {
+	local rc=$? n f
+	read -r n <"$XPV_STATE/n"
+	read -r f <"$XPV_STATE/failed"
+	_t_line "PLAN $XPV_NAME checks=$n failed=$f rc=$rc"
+}
+trap _t_exit EXIT
+
+# t_log TEXT...: a comment in the scenario's output (not parsed).
+t_log() {
+	printf '# %s\n' "$*"
+}
+
+# t_ok DESC
+t_ok() {
+	_t_result ok "$1"
+}
+
+# t_fail DESC [WHY]
+t_fail() {
+	_t_result not-ok "$1" "${2:-failed}"
+}
+
+# t_skip DESC WHY: counts neither as passed nor failed.
+t_skip() {
+	_t_result skip "$1" "${2:-skipped}"
+}
+
+# t_check DESC CMD...: ok when CMD exits 0.  CMD's output goes to the
+# scenario's output; its last line is quoted when the check fails.
+t_check() {
+	local desc=$1 rc out
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	[ -n "$out" ] && printf '%s\n' "$out"
+	[ $rc -eq 0 ] && { _t_result ok "$desc"; return; }
+	_t_result not-ok "$desc" "rc=$rc: $*${out:+: $(printf '%s\n' "$out" | tail -n 1)}"
+}
+
+# t_eq DESC EXPECTED ACTUAL: string equality (multi-line values allowed).
+t_eq() {
+	[ "$2" = "$3" ] && { _t_result ok "$1"; return; }
+	printf '# expected:\n%s\n# actual:\n%s\n' "$2" "$3"
+	_t_result not-ok "$1" "expected '$2', got '$3'"
+}
+
+# _t_errno_num ENAME: the errno number of ENAME (from /xpv/errno.tab).
+_t_errno_num() {
+	awk -v n="$1" '$1 == n { print $2; exit }' /xpv/errno.tab
+}
+
+# t_errno DESC ENAME CMD...: ok when CMD fails with errno ENAME.  Matched
+# on "errno=N" (printed by /xpv/bin programs such as xpv_mod) or on the
+# strerror text ending a line, as busybox prints it ("...: No such device").
+# Aliases work (EWOULDBLOCK = EAGAIN).
+t_errno() {
+	local desc=$1 ename=$2 num msg out rc
+	shift 2
+	num=$(_t_errno_num "$ename")
+	if [ -z "$num" ]; then
+		_t_result not-ok "$desc" "unknown errno name $ename"
+		return
+	fi
+	msg=$(awk -v n="$num" '$2 == n { $1 = ""; $2 = ""; sub(/^ +/, ""); print; exit }' /xpv/errno.tab)
+	out=$("$@" 2>&1)
+	rc=$?
+	[ -n "$out" ] && printf '%s\n' "$out"
+	if [ $rc -eq 0 ]; then
+		_t_result not-ok "$desc" "succeeded, expected $ename: $*"
+		return
+	fi
+	if printf '%s\n' "$out" | awk -v num="$num" -v msg="$msg" '
+		$0 ~ ("errno=" num "([^0-9]|$)") { f = 1 }
+		{ i = index($0, msg); if (i && substr($0, i + length(msg)) ~ /^[)]?$/) f = 1 }
+		END { exit !f }'; then
+		_t_result ok "$desc"
+		return
+	fi
+	_t_result not-ok "$desc" "expected $ename ($msg), got rc=$rc: $(printf '%s\n' "$out" | tail -n 1)"
+}
+
+# t_insmod NAME [PARAM=VALUE...]: load /xpv/modules/NAME.ko; a failure
+# quotes the exact errno.
+t_insmod() {
+	local name=$1
+	shift
+	t_check "insmod $name${*:+ $*}" xpv_mod load "$XPV_MODDIR/$name.ko" "$@"
+}
+
+# t_rmmod NAME: unload a module; a failure quotes the exact errno.
+t_rmmod() {
+	t_check "rmmod $1" xpv_mod unload "$1"
+}
+
+# t_modprobe MOD: load a stock module of the booted kernel with its
+# dependencies (resolved on the host: /xpv/stock/MOD.deps).
+t_modprobe() {
+	local deps=/xpv/stock/$1.deps ko m out rc=0
+	if [ ! -f "$deps" ]; then
+		_t_result not-ok "modprobe $1" "not in the initramfs: add it to '# stock:' in the scenario header"
+		return
+	fi
+	while read -r ko; do
+		[ "$ko" = builtin ] && continue
+		m=${ko##*/}
+		m=${m%.ko}
+		m=${m//-/_}
+		grep -q "^$m " /proc/modules && continue
+		out=$(xpv_mod load "$ko" 2>&1) || { rc=1; break; }
+	done <"$deps"
+	[ $rc -eq 0 ] && { _t_result ok "modprobe $1"; return; }
+	printf '%s\n' "$out"
+	_t_result not-ok "modprobe $1" "$out"
+}
+
+# t_dmesg: kernel log lines since this scenario began, or since its last
+# t_dmesg_mark (marker lines excluded; everything if the log was cleared).
+t_dmesg() {
+	dmesg | awk '
+		index($0, "@@XPV BEGIN ") || index($0, "@@XPV MARK ") { c = 0; next }
+		!index($0, "@@XPV ") { l[++c] = $0 }
+		END { for (i = 1; i <= c; i++) print l[i] }'
+}
+
+# t_dmesg_mark [TEXT]: start a new t_dmesg window (e.g. between two rounds
+# of a scenario).
+t_dmesg_mark() {
+	printf '<6>@@XPV MARK %s %s\n' "$XPV_NAME" "$(_t_flat "$*")" >/dev/kmsg
+}
+
+# t_dmesg_has DESC REGEX: a kernel line since this scenario began matches
+# the extended regular expression.
+t_dmesg_has() {
+	t_dmesg | grep -qE -e "$2" && { _t_result ok "$1"; return; }
+	_t_result not-ok "$1" "no kernel line matching /$2/ since the scenario began"
+}
+
+# t_dmesg_lacks DESC REGEX: no kernel line since this scenario began
+# matches.
+t_dmesg_lacks() {
+	local hit
+	hit=$(t_dmesg | grep -E -e "$2" | head -n 1)
+	[ -z "$hit" ] && { _t_result ok "$1"; return; }
+	_t_result not-ok "$1" "unexpected: $hit"
+}
+
+# t_our_modules: names of our (and test) modules now loaded, one per line,
+# sorted.
+t_our_modules() {
+	awk '{ print $1 }' /proc/modules | grep -xF -f /xpv/modules.list | sort
+}

@@ -1,0 +1,1272 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""QEMU TCG test tier: boot Debian's stock kernels with our modules and run
+in-guest scenarios.  Python 3 standard library only.  See README.md here.
+
+    tests/qemu/run [--kernel 6.1|6.12|all] [--scenario GLOB] [--selftest]
+                   [--keep] [--list] [-v] [-j N]
+
+Steps: find kernels -> build our modules and the test modules per kernel
+(out of tree, W=1, any warning fails) -> build static guest programs ->
+one initramfs per kernel (cached pieces) -> group scenarios into boots ->
+boot under QEMU TCG (parallel) -> parse the console log -> table and one
+"N passed, N failed" line.
+"""
+
+import argparse
+import concurrent.futures
+import errno
+import fcntl
+import fnmatch
+import glob
+import gzip
+import hashlib
+import lzma
+import os
+import re
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TOP = HERE.parent.parent
+BUILD = TOP / "build"
+LOGS = BUILD / "qemu-logs"
+RUNS = BUILD / "qemu-run"
+GUEST = HERE / "guest"
+SCENARIOS = HERE / "scenarios"
+SELFTEST = HERE / "selftest"
+TESTMODS = HERE / "modules"
+
+SERIES = ("6.1", "6.12")
+SELFTEST_SERIES = "6.12"
+
+# Stock modules always put in the initramfs (with their dependencies); a
+# scenario adds more with "# stock: mod ...".  Builtins are fine to list.
+STOCK_MODULES = ("nvme", "virtio_pci", "virtio_blk", "libnvdimm", "nd_pmem",
+                 "nd_btt", "nfit", "dax", "dax_pmem", "device_dax", "ext4",
+                 "e1000e")
+# Host programs copied with every shared library ldd lists.
+HOST_PROGRAMS = ("/usr/bin/ndctl", "/usr/bin/daxctl")
+
+DEFAULT_SCENARIO_TIMEOUT = 60   # s, in the guest; "# timeout: N" overrides
+BOOT_TIMEOUT = 240              # s from QEMU start to the guest's BOOT line
+GRACE = 45                      # s the host waits beyond a guest timeout
+KCMDLINE = ("console=ttyS0 loglevel=7 printk.devkmsg=on log_buf_len=1M "
+            "panic_on_warn=1 panic=-1 "
+            "sysctl.kernel.hung_task_timeout_secs=30")
+QEMU_BASE = ("-machine", "pc,nvdimm=on", "-cpu", "max",
+             "-m", "1G,slots=2,maxmem=4G", "-smp", "1",
+             "-nographic", "-nodefaults", "-no-reboot", "-monitor", "none")
+
+# Bumped when the layout of a cached artefact changes.
+CACHE_VERSION = "1"
+
+
+# --------------------------------------------------------------------------
+# Devices.  A scenario lists what it needs ("# needs: nvme edu"); a boot
+# gets the union.  Each entry returns QEMU arguments and may create files in
+# the boot's run directory.  To add a device: add a function here and a
+# line to the README's device table.
+
+def _raw_image(rundir, name, size):
+    path = rundir / name
+    with open(path, "wb") as f:
+        f.truncate(size)
+    return path
+
+
+def dev_nvme(rundir):
+    img = _raw_image(rundir, "nvme.img", 64 << 20)
+    return ["-drive", f"file={img},if=none,id=xpvnvme,format=raw",
+            "-device", "nvme,serial=xpv0001,drive=xpvnvme"]
+
+
+def dev_virtio_blk(rundir):
+    img = _raw_image(rundir, "virtio-blk.img", 64 << 20)
+    return ["-drive", f"file={img},if=none,id=xpvvblk,format=raw",
+            "-device", "virtio-blk-pci,drive=xpvvblk,"
+                       "iommu_platform=on,disable-legacy=on"]
+
+
+def dev_edu(rundir):
+    return ["-device", "edu"]
+
+
+def dev_nvdimm(rundir):
+    img = _raw_image(rundir, "nvdimm.img", 1 << 30)
+    return ["-object", f"memory-backend-file,id=xpvnvmem,share=on,"
+                       f"mem-path={img},size=1G,align=2M",
+            "-device", "nvdimm,id=xpvnvdimm,memdev=xpvnvmem,label-size=128K"]
+
+
+def dev_e1000e(rundir):
+    return ["-netdev", "user,id=xpvnet,restrict=on",
+            "-device", "e1000e,netdev=xpvnet"]
+
+
+DEVICES = {
+    "nvme": dev_nvme,
+    "virtio-blk": dev_virtio_blk,
+    "edu": dev_edu,
+    "nvdimm": dev_nvdimm,
+    "e1000e": dev_e1000e,
+}
+
+
+# --------------------------------------------------------------------------
+# Small helpers
+
+def vkey(s):
+    return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", s)]
+
+
+def rel(p):
+    try:
+        return str(Path(p).relative_to(TOP))
+    except ValueError:
+        return str(p)
+
+
+def say(msg):
+    print(f"qemu: {msg}", flush=True)
+
+
+def digest(items):
+    """sha256 over (label, bytes-or-str) pairs."""
+    h = hashlib.sha256()
+    for label, data in items:
+        h.update(str(label).encode() + b"\0")
+        h.update(data if isinstance(data, bytes) else str(data).encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def file_id(path):
+    """Cheap identity of a host file we do not own (size and mtime)."""
+    st = os.stat(path)
+    return f"{path}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def source_files(roots, pattern=r"(\.(c|h|S)|^Kbuild|^Makefile)$"):
+    """Regular source files under TOP-relative roots, sorted (no build
+    artefacts: the checkout may hold an in-tree build)."""
+    out = []
+    rx = re.compile(pattern)
+    for r in roots:
+        p = TOP / r
+        if p.is_file():
+            out.append(p)
+            continue
+        for dirpath, dirnames, filenames in os.walk(p):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for fn in sorted(filenames):
+                if rx.search(fn) and not fn.startswith("."):
+                    out.append(Path(dirpath) / fn)
+    return out
+
+
+def run_logged(cmd, log, cwd=None, env=None):
+    with open(log, "w") as f:
+        f.write("$ " + " ".join(shlex.quote(str(c)) for c in cmd) + "\n")
+        f.flush()
+        r = subprocess.run([str(c) for c in cmd], stdout=f,
+                           stderr=subprocess.STDOUT, cwd=cwd, env=env)
+    return r.returncode
+
+
+def write_if_changed(path, data):
+    path = Path(path)
+    if path.exists() and path.read_bytes() == data:
+        return False
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return True
+
+
+# --------------------------------------------------------------------------
+# Kernels
+
+class Kernel:
+    def __init__(self, series, kver):
+        self.series = series
+        self.kver = kver
+        self.vmlinuz = Path(f"/boot/vmlinuz-{kver}")
+        self.moddir = Path(f"/lib/modules/{kver}")
+        self.kdir = Path(f"/usr/src/linux-headers-{kver}")
+        self.bdir = BUILD / kver
+        self.error = None           # build failure text
+        self.kos = []               # our + test modules (paths)
+        self.initrd = self.bdir / "initrd.gz"
+
+
+def find_kernel(series):
+    cands = []
+    for p in glob.glob(f"/boot/vmlinuz-{series}.*-amd64"):
+        kver = p[len("/boot/vmlinuz-"):]
+        if re.search(r"-(cloud|rt)-amd64$", kver):
+            continue
+        if (Path("/lib/modules") / kver).is_dir() and \
+           Path(f"/usr/src/linux-headers-{kver}").is_dir():
+            cands.append(kver)
+    return Kernel(series, max(cands, key=vkey)) if cands else None
+
+
+# --------------------------------------------------------------------------
+# Scenarios
+
+HEADER_RX = re.compile(r"^#\s*(needs|kernels|boot|timeout|stock|expect)"
+                       r"\s*:\s*(.*?)\s*$")
+
+
+class Scenario:
+    def __init__(self, path):
+        self.path = Path(path)
+        self.name = self.path.stem
+        self.needs = []
+        self.kernels = ["all"]
+        self.boot = None
+        self.timeout = DEFAULT_SCENARIO_TIMEOUT
+        self.stock = []
+        self.expect = None
+        self.errors = []
+        for line in self.path.read_text().splitlines():
+            if line.startswith("#!") or not line.strip():
+                continue
+            if not line.startswith("#"):
+                break
+            m = HEADER_RX.match(line)
+            if not m:
+                continue
+            key, val = m.group(1), m.group(2)
+            if key == "needs":
+                self.needs += val.split()
+            elif key == "kernels":
+                self.kernels = val.split() or ["all"]
+            elif key == "boot":
+                self.boot = val.split()[0] if val.split() else None
+            elif key == "timeout":
+                try:
+                    self.timeout = int(val)
+                except ValueError:
+                    self.errors.append(f"bad timeout '{val}'")
+            elif key == "stock":
+                self.stock += val.split()
+            elif key == "expect":
+                self.expect = val.split()
+        for d in self.needs:
+            if d not in DEVICES:
+                self.errors.append(f"unknown device '{d}' "
+                                   f"(known: {' '.join(DEVICES)})")
+        for k in self.kernels:
+            if k != "all" and k not in SERIES:
+                self.errors.append(f"unknown kernel '{k}'")
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", self.name):
+            self.errors.append("name must be [A-Za-z0-9_.-]+")
+        if self.boot == "own":
+            self.boot = "own-" + self.name
+
+    def runs_on(self, series):
+        return "all" in self.kernels or series in self.kernels
+
+    def guest_path(self):
+        return f"/xpv/{self.path.parent.name}/{self.path.name}"
+
+
+def load_scenarios(d):
+    return [Scenario(p) for p in sorted(d.glob("*.sh"))]
+
+
+class Boot:
+    def __init__(self, kernel, name, scenarios, selftest=False, devices=(),
+                 shell=False):
+        self.kernel = kernel
+        self.shell = shell
+        self.name = name
+        self.scenarios = scenarios
+        self.selftest = selftest
+        self.devices = sorted({d for s in scenarios for d in s.needs} |
+                              set(devices))
+        tag = f"{kernel.kver}.{name}"
+        self.console = LOGS / f"{tag}.console.log"
+        self.output = LOGS / f"{tag}.output.log"
+        self.qemulog = LOGS / f"{tag}.qemu.log"
+        self.cmdfile = LOGS / f"{tag}.cmd"
+        self.rundir = RUNS / tag
+        self.wall = 0.0
+        self.qemu_rc = None
+        self.watchdog = None        # why the host killed QEMU, or None
+        self.result = None          # BootResult
+
+    def budget(self):
+        return BOOT_TIMEOUT + sum(s.timeout + GRACE for s in self.scenarios) + 60
+
+
+# --------------------------------------------------------------------------
+# Building
+
+class BuildError(Exception):
+    pass
+
+
+def check_build_log(log, what):
+    text = Path(log).read_text(errors="replace")
+    bad = [l for l in text.splitlines()[1:]
+           if re.search(r"(?i)\b(warning|error):", l)]
+    if bad:
+        raise BuildError(f"{what}: {len(bad)} diagnostic(s), see {rel(log)}:\n"
+                         + "\n".join("    " + l for l in bad[:10]))
+
+
+def kdir_id(k):
+    return file_id(k.kdir / "Module.symvers") if \
+        (k.kdir / "Module.symvers").exists() else str(k.kdir)
+
+
+def kbuild(k, name, src_files, dest, src_root, extra_args, jobs, key_extra):
+    """Copy src_files (relative to src_root) into dest and build there.
+    Skipped when the inputs are those of the last warning-free build."""
+    key = digest([("v", CACHE_VERSION), ("kdir", kdir_id(k))] +
+                 [("x", x) for x in key_extra] +
+                 [(str(p.relative_to(src_root)), p.read_bytes())
+                  for p in src_files])
+    stamp = dest / ".xpv-build-key"
+    if stamp.exists() and stamp.read_text() == key and \
+       list(dest.glob("*.ko")):
+        return key, True
+    if dest.exists():
+        shutil.rmtree(dest)
+    for p in src_files:
+        t = dest / p.relative_to(src_root)
+        t.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(p, t)
+    log = k.bdir / f"{name}.log"
+    rc = run_logged(["make", "-C", k.kdir, f"M={dest}", "W=1",
+                     f"-j{jobs}"] + extra_args + ["modules"], log)
+    if rc:
+        tail = Path(log).read_text(errors="replace").splitlines()[-15:]
+        raise BuildError(f"{name} build failed (rc={rc}), see {rel(log)}:\n"
+                         + "\n".join("    " + l for l in tail))
+    check_build_log(log, f"{name} build")
+    if not list(dest.glob("*.ko")):
+        raise BuildError(f"{name} build produced no .ko ({rel(log)})")
+    stamp.write_text(key)
+    return key, False
+
+
+def build_kernel_modules(k, jobs):
+    k.bdir.mkdir(parents=True, exist_ok=True)
+    src = k.bdir / "src"
+    key, cached = kbuild(k, "modules", source_files(["Kbuild", "include",
+                                                     "drivers"]),
+                         src, TOP, [], jobs, [])
+    kos = sorted(src.glob("*.ko"))
+    tcached = True
+    tfiles = source_files([rel(TESTMODS)]) if TESTMODS.is_dir() else []
+    if any(p.name == "Kbuild" for p in tfiles):
+        tdest = k.bdir / "testmod"
+        _, tcached = kbuild(k, "testmod", tfiles, tdest, TESTMODS,
+                            [f"XPV_SRC={src}",
+                             f"KBUILD_EXTRA_SYMBOLS={src}/Module.symvers"],
+                            jobs, [key])
+        kos += sorted(tdest.glob("*.ko"))
+    k.kos = kos
+    return cached and tcached
+
+
+def build_guest_programs():
+    """Static guest programs from tests/qemu/guest/*.c -> build/qemu-guest/."""
+    out = BUILD / "qemu-guest"
+    out.mkdir(parents=True, exist_ok=True)
+    headers = [(rel(p), p.read_bytes()) for p in
+               source_files(["include", rel(GUEST)], r"\.h$")]
+    flags = ["-static", "-O2", "-Wall", "-Werror", f"-I{TOP / 'include'}",
+             f"-I{GUEST}"]
+    progs, built = [], 0
+    for c in sorted(GUEST.glob("*.c")):
+        exe = out / c.stem
+        key = digest([("v", CACHE_VERSION), ("flags", " ".join(flags)),
+                      (c.name, c.read_bytes())] + headers)
+        stamp = out / f".{c.stem}.key"
+        if not (exe.exists() and stamp.exists() and stamp.read_text() == key):
+            log = out / f"{c.stem}.log"
+            rc = run_logged(["gcc"] + flags + ["-o", exe, c], log)
+            if rc:
+                raise BuildError(f"guest program {c.name} failed, see "
+                                 f"{rel(log)}:\n" + Path(log).read_text())
+            check_build_log(log, f"guest program {c.name}")
+            stamp.write_text(key)
+            built += 1
+        progs.append(exe)
+    return progs, built
+
+
+# --------------------------------------------------------------------------
+# initramfs: a cpio "newc" writer, so device nodes need no root and the
+# archive is byte-for-byte reproducible.
+
+class Cpio:
+    def __init__(self):
+        self.buf = bytearray()
+        self.ino = 1
+        self.dirs = set()
+
+    def _entry(self, name, mode, data=b"", rdev=(0, 0), nlink=1):
+        name = name.lstrip("/")
+        nb = name.encode() + b"\0"
+        hdr = "070701" + "".join(f"{v:08X}" for v in (
+            self.ino, mode, 0, 0, nlink, 0, len(data), 0, 0,
+            rdev[0], rdev[1], len(nb), 0))
+        self.ino += 1
+        self.buf += hdr.encode() + nb
+        self.buf += b"\0" * (-len(self.buf) % 4)
+        self.buf += data
+        self.buf += b"\0" * (-len(self.buf) % 4)
+
+    def mkdir(self, path):
+        path = "/" + path.strip("/")
+        if path == "/" or path in self.dirs:
+            return
+        self.mkdir(os.path.dirname(path))
+        self.dirs.add(path)
+        self._entry(path, stat.S_IFDIR | 0o755, nlink=2)
+
+    def file(self, path, data, mode=0o644):
+        self.mkdir(os.path.dirname(path))
+        self._entry(path, stat.S_IFREG | mode, data)
+
+    def host_file(self, path, src, mode=None):
+        if mode is None:
+            mode = 0o755 if os.access(src, os.X_OK) else 0o644
+        self.file(path, Path(src).read_bytes(), mode)
+
+    def symlink(self, path, target):
+        self.mkdir(os.path.dirname(path))
+        self._entry(path, stat.S_IFLNK | 0o777, target.encode())
+
+    def chardev(self, path, major, minor, mode=0o600):
+        self.mkdir(os.path.dirname(path))
+        self._entry(path, stat.S_IFCHR | mode, rdev=(major, minor))
+
+    def gz(self):
+        self._entry("TRAILER!!!", 0, nlink=1)
+        return gzip.compress(bytes(self.buf), compresslevel=6, mtime=0)
+
+
+def ldd_closure(progs):
+    libs = []
+    for prog in progs:
+        out = subprocess.run(["ldd", prog], capture_output=True, text=True,
+                             check=True).stdout
+        for line in out.splitlines():
+            m = re.search(r"=>\s*(/\S+)", line) or \
+                re.match(r"\s*(/\S+)\s+\(", line)
+            if m and m.group(1) not in libs:
+                libs.append(m.group(1))
+    return libs
+
+
+def stock_closure(k, mods):
+    """{module: [initramfs paths in load order] or ['builtin']} and the host
+    files, resolved without /etc/modprobe.d (ndctl's file there hides
+    libnvdimm's dependencies)."""
+    empty = RUNS / "empty-modprobe.d"
+    empty.mkdir(parents=True, exist_ok=True)
+    deps, files, missing = {}, {}, []
+    for mod in mods:
+        r = subprocess.run(["modprobe", "-C", empty, "-S", k.kver,
+                            "--show-depends", mod],
+                           capture_output=True, text=True)
+        if r.returncode:
+            missing.append(mod)
+            continue
+        order = []
+        for line in r.stdout.splitlines():
+            w = line.split()
+            if w[:1] == ["builtin"]:
+                order.append("builtin")
+            elif w[:1] == ["insmod"]:
+                host = w[1]
+                guest = re.sub(r"\.ko\.(xz|zst|gz)$", ".ko", host)
+                files[guest] = host
+                if guest not in order:
+                    order.append(guest)
+        deps[mod] = order
+    return deps, files, missing
+
+
+def read_module(host):
+    data = Path(host).read_bytes()
+    if host.endswith(".xz"):
+        return lzma.decompress(data)
+    if host.endswith(".gz"):
+        return gzip.decompress(data)
+    if host.endswith(".zst"):
+        return subprocess.run(["zstd", "-dc", host], capture_output=True,
+                              check=True).stdout
+    return data
+
+
+def errno_table():
+    lines = []
+    for name in sorted(dir(errno)):
+        num = getattr(errno, name)
+        if name.startswith("E") and isinstance(num, int):
+            lines.append(f"{name} {num} {os.strerror(num)}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def build_base_archive(k, stock):
+    """busybox, ndctl/daxctl with their libraries, stock modules: cached per
+    kernel, keyed by the identity of every host file that goes in."""
+    deps, files, missing = stock_closure(k, stock)
+    progs = [p for p in HOST_PROGRAMS if os.path.exists(p)]
+    libs = ldd_closure(progs)
+    busybox = shutil.which("busybox") or "/bin/busybox"
+    key = digest([("v", CACHE_VERSION), ("kver", k.kver),
+                  ("stock", " ".join(stock)), ("busybox", file_id(busybox))] +
+                 [("f", file_id(p)) for p in progs + libs +
+                  sorted(files.values())] +
+                 [("dep", f"{m}:{' '.join(v)}") for m, v in sorted(deps.items())])
+    out = k.bdir / "base.cpio.gz"
+    stamp = k.bdir / "base.key"
+    info = {"missing_stock": missing,
+            "missing_progs": [p for p in HOST_PROGRAMS if p not in progs]}
+    if out.exists() and stamp.exists() and stamp.read_text() == key:
+        return out, True, info
+    a = Cpio()
+    for d in ("bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev",
+              "tmp", "run", "mnt", "root", "etc", "var", "lib64",
+              "lib/x86_64-linux-gnu"):
+        a.mkdir(d)
+    a.chardev("/dev/console", 5, 1)
+    a.chardev("/dev/null", 1, 3, 0o666)
+    a.host_file("/bin/busybox", busybox, 0o755)
+    applets = subprocess.run([busybox, "--list-full"], capture_output=True,
+                             text=True, check=True).stdout.split()
+    for ap in applets:
+        if ap != "bin/busybox":
+            a.symlink("/" + ap, "/bin/busybox")
+    for p in progs:
+        a.host_file(p, p, 0o755)
+    for lib in libs:
+        # ldd names the path the loader looks for; store the file there.
+        a.host_file(lib, os.path.realpath(lib), 0o755)
+    a.file("/etc/ld.so.conf", b"/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n")
+    for guest, host in sorted(files.items()):
+        a.file(guest, read_module(host))
+    for mod, order in sorted(deps.items()):
+        a.file(f"/xpv/stock/{mod}.deps", ("\n".join(order) + "\n").encode())
+    write_if_changed(out, a.gz())
+    stamp.write_text(key)
+    return out, False, info
+
+
+def build_xpv_archive(k, progs, scenario_dirs):
+    """Our modules, test modules, guest programs, /init, lib.sh, scenarios."""
+    a = Cpio()
+    a.host_file("/init", GUEST / "init.sh", 0o755)
+    a.host_file("/xpv/lib.sh", GUEST / "lib.sh", 0o644)
+    for ko in k.kos:
+        a.host_file(f"/xpv/modules/{ko.name}", ko, 0o644)
+    a.file("/xpv/modules.list",
+           ("\n".join(ko.stem.replace("-", "_") for ko in k.kos) + "\n")
+           .encode())
+    for p in progs:
+        a.host_file(f"/xpv/bin/{p.name}", p, 0o755)
+    for d in scenario_dirs:
+        for s in sorted(d.glob("*.sh")):
+            a.host_file(f"/xpv/{d.name}/{s.name}", s, 0o644)
+    a.file("/xpv/errno.tab", errno_table())
+    a.file("/xpv/kernel", f"{k.series} {k.kver}\n".encode())
+    return a.gz()
+
+
+def build_initrd(k, stock, progs, scenario_dirs):
+    base, cached, info = build_base_archive(k, stock)
+    data = base.read_bytes() + build_xpv_archive(k, progs, scenario_dirs)
+    write_if_changed(k.initrd, data)
+    return cached, info
+
+
+def plan_archive(boot):
+    a = Cpio()
+    a.file("/xpv/plan", "".join(f"{s.name} {s.timeout} {s.guest_path()}\n"
+                                for s in boot.scenarios).encode())
+    if boot.shell:
+        a.file("/xpv/shell", b"")
+    return a.gz()
+
+
+# --------------------------------------------------------------------------
+# Booting
+
+MARK_RX = re.compile(r"@@XPV (BOOT|BEGIN|END|DONE)\b\s*(\S*)")
+
+
+def boot_one(boot, keep):
+    """Boot, watching the console log: QEMU is stopped when the guest makes
+    no progress within the time its plan allows."""
+    k = boot.kernel
+    if boot.rundir.exists():
+        shutil.rmtree(boot.rundir)
+    boot.rundir.mkdir(parents=True)
+    initrd = boot.rundir / "initrd.gz"
+    initrd.write_bytes(k.initrd.read_bytes() + plan_archive(boot))
+    for p in (boot.console, boot.output, boot.qemulog):
+        p.unlink(missing_ok=True)
+    args = list(QEMU_BASE)
+    for d in boot.devices:
+        args += DEVICES[d](boot.rundir)
+    args += ["-kernel", str(k.vmlinuz), "-initrd", str(initrd),
+             "-append", KCMDLINE, "-serial", f"file:{boot.console}"]
+    if boot.shell:
+        # ttyS1 on this terminal; Ctrl-C goes to the guest.
+        args += ["-chardev", "stdio,id=xpvtty,signal=off",
+                 "-serial", "chardev:xpvtty"]
+        cmd = ["timeout", "-k", "10", "4h", "qemu-system-x86_64"] + args
+        boot.cmdfile.write_text(" ".join(shlex.quote(c) for c in cmd) + "\n")
+        t0 = time.monotonic()
+        boot.qemu_rc = subprocess.call(cmd)
+        boot.wall = time.monotonic() - t0
+        if not keep:
+            shutil.rmtree(boot.rundir, ignore_errors=True)
+        return
+    args += ["-serial", f"file:{boot.output}"]
+    cmd = ["timeout", "-k", "10", str(boot.budget()),
+           "qemu-system-x86_64"] + args
+    boot.cmdfile.write_text(" ".join(shlex.quote(c) for c in cmd) + "\n")
+
+    timeouts = {s.name: s.timeout for s in boot.scenarios}
+    t0 = time.monotonic()
+    with open(boot.qemulog, "w") as qlog:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
+                                stderr=subprocess.STDOUT)
+        pos, partial = 0, ""
+        state, deadline = "boot", t0 + BOOT_TIMEOUT
+        while proc.poll() is None:
+            time.sleep(0.25)
+            now = time.monotonic()
+            try:
+                with open(boot.console, "rb") as f:
+                    f.seek(pos)
+                    chunk = f.read()
+                    pos += len(chunk)
+            except FileNotFoundError:
+                chunk = b""
+            text = partial + chunk.decode("utf-8", "replace")
+            lines = text.split("\n")
+            partial = lines.pop()
+            for line in lines:
+                m = MARK_RX.search(line)
+                if not m:
+                    continue
+                what, arg = m.group(1), m.group(2)
+                if what == "BEGIN":
+                    state = f"scenario {arg}"
+                    deadline = now + timeouts.get(arg, DEFAULT_SCENARIO_TIMEOUT) + GRACE
+                elif what == "DONE":
+                    state, deadline = "poweroff", now + GRACE
+                else:           # BOOT, END: the next BEGIN is due soon
+                    state, deadline = f"after {what} {arg}".strip(), now + GRACE
+            if now > deadline:
+                boot.watchdog = (f"no progress for too long ({state}, "
+                                 f"{now - t0:.0f}s into the boot): "
+                                 "QEMU stopped by the runner")
+                proc.terminate()
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                break
+        boot.qemu_rc = proc.wait()
+    boot.wall = time.monotonic() - t0
+    if not keep:
+        shutil.rmtree(boot.rundir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# Parsing the console log
+
+TS_RX = re.compile(r"^\[\s*(\d+\.\d+)\]\s?(.*)$")
+CHECK_RX = re.compile(r"^(ok|not ok) (\d+) - (.*?)(?: # (SKIP\b ?)?(.*))?$")
+# Kernel lines that fail the scenario running (else the boot).
+KERNEL_BAD = (
+    ("oops", re.compile(r"\bOops\b")),
+    ("warning", re.compile(r"WARNING:")),
+    ("bug", re.compile(r"BUG:|kernel BUG at")),
+    ("panic", re.compile(r"Kernel panic")),
+    ("kasan", re.compile(r"KASAN")),
+    ("ubsan", re.compile(r"UBSAN")),
+    ("hung-task", re.compile(r"\bhung_task\b|blocked for more than")),
+    ("gpf", re.compile(r"general protection fault")),
+    ("call-trace", re.compile(r"Call Trace:")),
+    ("rcu-stall", re.compile(r"rcu: .*(self-detected stall|detected stalls)")),
+)
+# Lines that quote the command line, not an event.
+KERNEL_IGNORE = re.compile(r"[Cc]ommand line:|Unknown kernel command line")
+
+
+class Check:
+    def __init__(self, ok, n, desc, skip, why):
+        self.ok, self.n, self.desc, self.skip, self.why = ok, n, desc, skip, why
+
+    def line(self):
+        if self.skip:
+            return f"ok {self.n} - {self.desc} # SKIP {self.why}"
+        s = f"{'ok' if self.ok else 'not ok'} {self.n} - {self.desc}"
+        return s + (f" # {self.why}" if self.why and not self.ok else "")
+
+
+class ScenarioResult:
+    def __init__(self, name):
+        self.name = name
+        self.started = False
+        self.ended = False
+        self.rc = None
+        self.plan = None            # (checks, failed, rc) from PLAN
+        self.t0 = self.t1 = None
+        self.checks = []
+        self.reasons = []           # (kind, text)
+        self.kernel_lines = []      # bad kernel lines (with context)
+
+    def add(self, kind, text):
+        if (kind, text) not in self.reasons:
+            self.reasons.append((kind, text))
+
+    @property
+    def kinds(self):
+        return {k for k, _ in self.reasons}
+
+    @property
+    def status(self):
+        if self.reasons:
+            return "fail"
+        if self.checks and all(c.skip for c in self.checks):
+            return "skip"
+        return "pass"
+
+    def duration(self):
+        return self.t1 - self.t0 if self.t0 is not None and \
+            self.t1 is not None else None
+
+
+class BootResult:
+    def __init__(self):
+        self.scenarios = {}
+        self.order = []
+        self.problems = []          # (kind, text) not attributable
+        self.kernel_lines = []
+        self.booted = False
+        self.done = False
+        self.guest_time = None
+
+
+def parse_console(text, names, qemu_rc=None, watchdog=None, timed_out=False):
+    """Parse a console log.  names: the boot's plan, in order."""
+    br = BootResult()
+    for n in names:
+        br.scenarios[n] = ScenarioResult(n)
+        br.order.append(n)
+    cur = None
+    last_ts = None
+    context_left = 0
+    for raw in text.replace("\r", "").split("\n"):
+        m = TS_RX.match(raw)
+        ts, line = (float(m.group(1)), m.group(2)) if m else (None, raw)
+        if ts is not None:
+            last_ts = ts
+        i = line.find("@@XPV ")
+        if i >= 0:
+            body = line[i + 6:].strip()
+            word, _, rest = body.partition(" ")
+            if word == "BOOT":
+                br.booted = True
+            elif word == "DONE":
+                br.done = True
+                br.guest_time = ts
+            elif word == "BEGIN":
+                if cur is not None:     # only /init starts scenarios
+                    cur.add("bad-marker", f"printed a BEGIN line: {body}")
+                    continue
+                cur = br.scenarios.setdefault(rest, ScenarioResult(rest))
+                if rest not in br.order:
+                    br.order.append(rest)
+                cur.started = True
+                cur.t0 = ts
+            elif word == "END":
+                nm, _, rcs = rest.partition(" rc=")
+                if cur is not None and nm != cur.name:
+                    cur.add("bad-marker", f"printed an END line: {body}")
+                    continue
+                s = br.scenarios.setdefault(nm, ScenarioResult(nm))
+                s.ended = True
+                s.t1 = ts
+                try:
+                    s.rc = int(rcs)
+                except ValueError:
+                    s.rc = -1
+                cur = None
+            elif word == "TIMEOUT" and cur:
+                cur.add("timeout", f"killed by the per-scenario timeout "
+                        f"({rest.split(' after ')[-1]})")
+            elif word == "CLEANUP-FAILED" and cur:
+                cur.add("cleanup", "modules left loaded could not be "
+                        "unloaded: " + rest.split(":", 1)[-1].strip())
+            elif word == "PLAN" and cur:
+                pm = re.search(r"checks=(\d+) failed=(\d+) rc=(-?\d+)", rest)
+                if pm:
+                    cur.plan = tuple(int(x) for x in pm.groups())
+            elif cur is not None:
+                cm = CHECK_RX.match(body)
+                if cm:
+                    ok = cm.group(1) == "ok"
+                    cur.checks.append(Check(ok, int(cm.group(2)),
+                                            cm.group(3),
+                                            bool(cm.group(4)),
+                                            cm.group(5) or ""))
+            continue
+        if KERNEL_IGNORE.search(line):
+            continue
+        bad = [kind for kind, rx in KERNEL_BAD if rx.search(line)]
+        target = cur.kernel_lines if cur else br.kernel_lines
+        if bad:
+            for kind in bad:
+                txt = line.strip()
+                if cur:
+                    cur.add("kernel-" + kind, txt)
+                else:
+                    br.problems.append(("kernel-" + kind, txt))
+            target.append(raw.rstrip())
+            context_left = 12
+        elif context_left and line.strip():
+            target.append(raw.rstrip())
+            context_left -= 1
+
+    for n in br.order:
+        s = br.scenarios[n]
+        if not s.started:
+            s.add("not-run", "never started (the boot ended before it)")
+            continue
+        if not s.ended:
+            s.add("no-end", "never reported its END line")
+        elif s.rc != 0:
+            if "timeout" not in s.kinds:
+                s.add("rc", f"exit status {s.rc}")
+        nok = [c for c in s.checks if not c.ok]
+        if nok:
+            s.add("not-ok", f"{len(nok)} check(s) not ok")
+        if s.ended and not s.checks and "timeout" not in s.kinds:
+            s.add("no-checks", "reported no checks")
+        if s.ended and s.plan and s.plan[0] != len(s.checks):
+            s.add("lost-checks", f"printed {s.plan[0]} checks, "
+                  f"{len(s.checks)} reached the log")
+        if s.ended and not s.plan and s.rc == 0:
+            s.add("lost-checks", "no PLAN line (lib.sh not used, or its "
+                  "EXIT trap replaced)")
+
+    running = cur.name if cur else None
+    ends = []
+    if watchdog:
+        ends.append(("watchdog", watchdog))
+    elif timed_out:
+        ends.append(("boot-timeout", "QEMU killed by its timeout"))
+    elif not br.done:
+        ends.append(("early-exit", f"QEMU exited (rc={qemu_rc}) before "
+                     "the guest finished its plan"))
+    elif qemu_rc not in (0, None):
+        ends.append(("qemu-rc", f"QEMU exited with rc={qemu_rc}"))
+    if not br.booted:
+        ends.append(("no-boot", "the guest never reached /init"))
+    for kind, text in ends:
+        if running:
+            br.scenarios[running].add(kind, text + " (while this scenario "
+                                      "was running)")
+        else:
+            br.problems.append((kind, text))
+    return br
+
+
+# --------------------------------------------------------------------------
+# Self-test: the harness must see what it is built to see.
+
+def selftest_expectations(boot):
+    """One check per self-test scenario (its '# expect:' line) plus one for
+    the boot as a whole."""
+    out = []
+    br = boot.result
+    for s in boot.scenarios:
+        r = br.scenarios[s.name]
+        exp = s.expect or ["pass"]
+        want_status = exp[0]
+        want = set(x for x in exp[1:] if "=" not in x)
+        opts = dict(x.split("=", 1) for x in exp[1:] if "=" in x)
+        problems = []
+        if r.status != want_status:
+            problems.append(f"status {r.status}, expected {want_status}")
+        missing = want - r.kinds
+        if missing:
+            problems.append("not detected: " + " ".join(sorted(missing)))
+        if "checks" in opts and str(len(r.checks)) != opts["checks"]:
+            problems.append(f"{len(r.checks)} checks parsed, expected "
+                            f"{opts['checks']}")
+        nok = sum(1 for c in r.checks if not c.ok)
+        if "notok" in opts and str(nok) != opts["notok"]:
+            problems.append(f"{nok} checks not ok, expected {opts['notok']}")
+        got = " ".join(sorted(r.kinds)) or "no failure"
+        desc = f"{s.name}: expected {' '.join(exp)}; got {r.status} ({got})"
+        out.append((not problems, desc, "; ".join(problems)))
+    extra = [t for _, t in br.problems]
+    out.append((not extra, "self-test boot: every problem attributed to a "
+                "scenario", "; ".join(extra)))
+    return out
+
+
+def parser_selftest():
+    """Parser checks on synthetic logs (no QEMU)."""
+    res = []
+
+    def t(desc, cond):
+        res.append((bool(cond), "parser: " + desc, ""))
+
+    log = "\n".join([
+        "[    0.000000] Command line: console=ttyS0 sysctl.kernel.hung_task_timeout_secs=30",
+        "[    1.0] @@XPV BOOT 6.12 scenarios=3",
+        "[    1.1] @@XPV BEGIN a",
+        "[    1.2] @@XPV ok 1 - first",
+        "[    1.3] @@XPV ok 2 - second # SKIP why",
+        "[    1.4] @@XPV PLAN a checks=2 failed=0 rc=0",
+        "[    1.5] @@XPV END a rc=0",
+        "[    1.6] @@XPV BEGIN b",
+        "[    1.7] @@XPV ok 1 - x",
+        "[    1.8] ------------[ cut here ]------------",
+        "[    1.9] WARNING: CPU: 0 PID: 1 at foo.c:1 bar+0x1/0x2",
+        "[    2.0] Call Trace:",
+        "[    2.1] @@XPV PLAN b checks=2 failed=0 rc=0",
+        "[    2.2] @@XPV END b rc=0",
+        "[    2.3] @@XPV BEGIN c",
+        "[    2.4] @@XPV not ok 1 - y # why # more",
+        "[    2.5] @@XPV PLAN c checks=1 failed=1 rc=1",
+        "[    2.6] @@XPV END c rc=1",
+        "[    2.7] @@XPV DONE",
+    ])
+    br = parse_console(log, ["a", "b", "c", "d"], qemu_rc=0)
+    a, b, c, d = (br.scenarios[n] for n in "abcd")
+    t("command line quoting hung_task is not a hung task",
+      not br.problems)
+    t("ok/skip lines parsed", a.status == "pass" and len(a.checks) == 2 and
+      a.checks[1].skip)
+    t("WARNING and Call Trace attributed to the running scenario",
+      {"kernel-warning", "kernel-call-trace"} <= b.kinds)
+    t("lost check line detected (PLAN says 2, log has 1)",
+      "lost-checks" in b.kinds)
+    t("not ok and rc detected, reason keeps '#'",
+      {"not-ok", "rc"} <= c.kinds and c.checks[0].why == "why # more")
+    t("scenario never started is failed", "not-run" in d.kinds)
+    br = parse_console("[ 1.0] @@XPV BOOT x\n[ 1.1] @@XPV BEGIN a\n"
+                       "[ 1.2] @@XPV ok 1 - x\n[ 1.3] Kernel panic - not syncing",
+                       ["a"], qemu_rc=0)
+    a = br.scenarios["a"]
+    t("panic mid-scenario: no-end + early exit on the scenario, boot clean",
+      {"no-end", "kernel-panic", "early-exit"} <= a.kinds and not br.problems)
+    br = parse_console("[ 1.0] BUG: unable to handle page fault", ["a"],
+                       qemu_rc=124, timed_out=True)
+    t("kernel error and timeout before /init go to the boot",
+      {"kernel-bug", "boot-timeout", "no-boot"} <= {k for k, _ in br.problems})
+    return res
+
+
+# --------------------------------------------------------------------------
+# Reporting
+
+def fmt_time(x):
+    return "-" if x is None else f"{x:.1f}s"
+
+
+def report_boot(boot, verbose):
+    br = boot.result
+    devs = " ".join(boot.devices) or "-"
+    head = (f"  boot {boot.name}: {len(boot.scenarios)} scenario(s), "
+            f"devices {devs}, wall {boot.wall:.1f}s, guest "
+            f"{fmt_time(br.guest_time)}, qemu rc={boot.qemu_rc}")
+    print(head)
+    print(f"       log {rel(boot.console)} (+ .output.log, .cmd)")
+    for kind, text in br.problems:
+        print(f"  BOOT FAIL [{kind}] {text}")
+    if br.problems and br.kernel_lines:
+        for l in br.kernel_lines[:20]:
+            print(f"        | {l}")
+    if boot.selftest:
+        return
+    for n in br.order:
+        r = br.scenarios[n]
+        nok = sum(1 for c in r.checks if not c.ok)
+        nskip = sum(1 for c in r.checks if c.skip)
+        nok_ok = len(r.checks) - nok - nskip
+        counts = f"{nok_ok} ok" + (f", {nok} not ok" if nok else "") + \
+            (f", {nskip} skipped" if nskip else "")
+        print(f"  {r.status.upper():4}  {n:<34} {counts:<28} "
+              f"{fmt_time(r.duration())}")
+        show = r.checks if verbose else [c for c in r.checks if not c.ok]
+        for c in show:
+            print(f"          {c.line()}")
+        for kind, text in r.reasons:
+            if kind != "not-ok":
+                print(f"          [{kind}] {text}")
+        if r.kernel_lines and r.status == "fail":
+            for l in r.kernel_lines[:20]:
+                print(f"          | {l}")
+
+
+# --------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(
+        prog="tests/qemu/run",
+        description="QEMU TCG tier: stock Debian kernels + our modules + "
+                    "in-guest scenarios (see tests/qemu/README.md)")
+    ap.add_argument("--kernel", default="all",
+                    help="6.1, 6.12 or all (default), comma-separated ok")
+    ap.add_argument("--scenario", action="append", default=[],
+                    metavar="GLOB", help="only scenarios whose name matches "
+                    "(repeatable); the self-test then runs only with "
+                    "--selftest")
+    ap.add_argument("--selftest", action="store_true",
+                    help="run the harness self-test (alone unless "
+                    "--scenario is given too)")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep each boot's run directory (initrd, disk "
+                    "images) under build/qemu-run/")
+    ap.add_argument("--shell", action="store_true",
+                    help="boot one kernel (default 6.12), run the selected "
+                    "scenarios if any, then an interactive shell on this "
+                    "terminal (lib.sh loaded); 'poweroff -f' or exit ends it")
+    ap.add_argument("--device", action="append", default=[],
+                    choices=sorted(DEVICES), help="add a device to every "
+                    "boot (repeatable; mostly for --shell)")
+    ap.add_argument("--list", action="store_true",
+                    help="print the boots and scenarios, run nothing")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="print every check line, not only failures")
+    ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                    help="QEMU boots in parallel (default: CPUs)")
+    args = ap.parse_args()
+
+    t_start = time.monotonic()
+    passed = failed = 0
+    LOGS.mkdir(parents=True, exist_ok=True)
+    RUNS.mkdir(parents=True, exist_ok=True)
+    # One run at a time per checkout: they share build/.
+    lockf = open(BUILD / "qemu-run.lock", "w")
+    try:
+        fcntl.flock(lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        say("another tests/qemu/run is using this checkout's build/: waiting")
+        fcntl.flock(lockf, fcntl.LOCK_EX)
+
+    want = SERIES if args.kernel == "all" else \
+        tuple(x for x in re.split(r"[,\s]+", args.kernel) if x)
+    for s in want:
+        if s not in SERIES:
+            ap.error(f"unknown kernel '{s}' (known: {', '.join(SERIES)}, all)")
+    if args.shell:
+        if len(want) != 1:
+            want = (SELFTEST_SERIES,)
+        args.selftest = False
+    run_main = bool(args.scenario) or not args.selftest
+    run_self = not args.shell and (
+        args.selftest or (not args.scenario and args.kernel == "all"))
+
+    kernels = {}
+    for s in set(want) | ({SELFTEST_SERIES} if run_self else set()):
+        k = find_kernel(s)
+        if not k:
+            say(f"FAIL: no {s} kernel (/boot/vmlinuz-{s}.*-amd64 with "
+                "/lib/modules and /usr/src/linux-headers): run scripts/deps.sh")
+            failed += 1
+            continue
+        kernels[s] = k
+
+    scenarios = load_scenarios(SCENARIOS) if run_main else []
+    if args.shell and not args.scenario:
+        scenarios = []
+    elif args.scenario:
+        scenarios = [s for s in scenarios
+                     if any(fnmatch.fnmatch(s.name, g) or
+                            fnmatch.fnmatch(s.path.name, g)
+                            for g in args.scenario)]
+        if not scenarios and not args.selftest and not args.shell:
+            say(f"no scenario matches {' '.join(args.scenario)}")
+            failed += 1
+    selftests = load_scenarios(SELFTEST) if run_self else []
+    for s in scenarios + selftests:
+        for e in s.errors:
+            say(f"FAIL: {rel(s.path)}: {e}")
+            failed += 1
+    scenarios = [s for s in scenarios if not s.errors]
+    selftests = [s for s in selftests if not s.errors]
+
+    # Boots: per kernel, one main boot plus one per "# boot:" group.
+    boots = []
+    for series in want:
+        k = kernels.get(series)
+        if not k:
+            continue
+        groups = {}
+        for s in scenarios:
+            if s.runs_on(series):
+                groups.setdefault(s.boot or "main", []).append(s)
+        if args.shell:
+            boots.append(Boot(k, "shell", [s for g in groups.values()
+                                           for s in g],
+                              devices=args.device, shell=True))
+            continue
+        for name in sorted(groups, key=lambda g: (g != "main", g)):
+            boots.append(Boot(k, name, groups[name], devices=args.device))
+    if run_self and SELFTEST_SERIES in kernels and selftests:
+        boots.append(Boot(kernels[SELFTEST_SERIES], "selftest", selftests,
+                          selftest=True))
+
+    if args.list:
+        for b in boots:
+            print(f"{b.kernel.kver} boot {b.name}: devices "
+                  f"{' '.join(b.devices) or '-'}; timeout {b.budget()}s")
+            for s in b.scenarios:
+                print(f"    {s.name} ({rel(s.path)}, timeout {s.timeout}s)")
+        return 0
+
+    # Build: modules per kernel in parallel, guest programs once.
+    t_build = time.monotonic()
+    used = {b.kernel.series: b.kernel for b in boots}
+    try:
+        progs, nprog = build_guest_programs()
+    except BuildError as e:
+        say(f"FAIL: {e}")
+        print(f"{passed} passed, {failed + 1} failed")
+        return 1
+
+    def build(k):
+        try:
+            cached = build_kernel_modules(k, args.jobs)
+            say(f"{k.kver}: modules {'up to date' if cached else 'built'} "
+                f"({' '.join(p.name for p in k.kos)})")
+        except BuildError as e:
+            k.error = str(e)
+
+    with concurrent.futures.ThreadPoolExecutor(len(used) or 1) as ex:
+        list(ex.map(build, used.values()))
+    say(f"guest programs: {' '.join(p.name for p in progs)} "
+        f"({nprog} rebuilt)")
+
+    stock = list(STOCK_MODULES)
+    for s in scenarios + selftests:
+        stock += [m for m in s.stock if m not in stock]
+    for k in used.values():
+        if k.error:
+            continue
+        cached, info = build_initrd(k, stock, progs, [SCENARIOS, SELFTEST])
+        size = k.initrd.stat().st_size >> 10
+        say(f"{k.kver}: initramfs {rel(k.initrd)} ({size} KiB; base "
+            f"{'cached' if cached else 'rebuilt'})")
+        for m in info["missing_stock"]:
+            say(f"  note: stock module {m} not found for {k.kver}")
+        for p in info["missing_progs"]:
+            say(f"  note: {p} not installed: not in the initramfs")
+    t_build = time.monotonic() - t_build
+
+    for k in used.values():
+        if k.error:
+            say(f"FAIL: {k.kver}: {k.error}")
+            failed += 1
+    boots = [b for b in boots if not b.kernel.error]
+
+    if args.shell:
+        for b in boots:
+            say(f"{b.kernel.kver}: devices {' '.join(b.devices) or '-'}; "
+                f"kernel log in {rel(b.console)}; 'poweroff -f' to leave")
+            boot_one(b, args.keep)
+            say(f"shell ended (qemu rc={b.qemu_rc})")
+        return 0
+
+    # Boot: longest plans first, the self-test last.
+    t_boot = time.monotonic()
+    todo = sorted(boots, key=lambda b: (b.selftest, -len(b.scenarios)))
+    lock = threading.Lock()
+
+    def go(b):
+        boot_one(b, args.keep)
+        text = b.console.read_text(errors="replace") if b.console.exists() \
+            else ""
+        b.result = parse_console(
+            text, [s.name for s in b.scenarios], qemu_rc=b.qemu_rc,
+            watchdog=b.watchdog, timed_out=b.qemu_rc == 124)
+        with lock:
+            say(f"{b.kernel.kver} boot {b.name} finished in {b.wall:.1f}s")
+
+    with concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as ex:
+        list(ex.map(go, todo))
+    t_boot = time.monotonic() - t_boot
+
+    # Report.
+    skipped = 0
+    for k in sorted({b.kernel.kver: b.kernel for b in boots}.values(),
+                    key=lambda k: vkey(k.kver)):
+        main_boots = [b for b in boots if b.kernel is k and not b.selftest]
+        if not main_boots:
+            continue
+        print(f"\n== {k.kver}")
+        for b in main_boots:
+            report_boot(b, args.verbose)
+            for r in b.result.scenarios.values():
+                if r.status == "fail":
+                    failed += 1
+                elif r.status == "skip":
+                    skipped += 1
+                else:
+                    passed += 1
+            if b.result.problems:
+                failed += 1
+
+    st = [b for b in boots if b.selftest]
+    if run_self:
+        print("\n== harness self-test")
+        checks = parser_selftest()
+        if st:
+            report_boot(st[0], args.verbose)
+            checks += selftest_expectations(st[0])
+        elif SELFTEST_SERIES in kernels:
+            checks.append((False, "self-test boot", "was not run"))
+        for ok, desc, why in checks:
+            print(f"  {'ok    ' if ok else 'NOT OK'} {desc}"
+                  + (f"\n          {why}" if why and not ok else ""))
+            if ok:
+                passed += 1
+            else:
+                failed += 1
+        if st and not all(ok for ok, _, _ in checks):
+            br = st[0].result
+            for n in br.order:
+                r = br.scenarios[n]
+                for c in r.checks:
+                    print(f"          {n}: {c.line()}")
+                for kind, text in r.reasons:
+                    print(f"          {n}: [{kind}] {text}")
+
+    print()
+    if skipped:
+        say(f"{skipped} scenario(s) skipped entirely")
+    say(f"timings: build+initramfs {t_build:.1f}s, boots {t_boot:.1f}s "
+        f"({len(boots)} boot(s), {args.jobs} in parallel), total "
+        f"{time.monotonic() - t_start:.1f}s; logs in {rel(LOGS)}/")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
