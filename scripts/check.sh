@@ -70,6 +70,8 @@ fi
 #                       (MIT, no kernel macros): BIT_MACRO, NEW_TYPEDEFS,
 #                       MACRO_ARG_REUSE (layout-check macros take a macro).
 #  include/xpv/compat.h - CONSTANT_COMPARISON (LINUX_VERSION_CODE < ...).
+#  drivers/hv/exports.c - EXPORT_SYMBOL: it exports pure-logic functions,
+#                       whose files must stay free of kernel macros.
 ignore=LINUX_VERSION_CODE,FILE_PATH_CHANGES,ENOSYS
 checkpatch() {	# checkpatch EXTRA_IGNORES FILES...
 	local extra=$1
@@ -78,11 +80,12 @@ checkpatch() {	# checkpatch EXTRA_IGNORES FILES...
 	"$cp_pl" --no-tree --strict --quiet --show-types \
 		--ignore "$ignore${extra:+,$extra}" -f "$@"
 }
-abi=() compat=() rest=()
+abi=() compat=() exports=() rest=()
 for f in "${ksrc[@]}"; do
 	case "$f" in
 	include/xpv/abi/*) abi+=("$f") ;;
 	include/xpv/compat.h) compat+=("$f") ;;
+	drivers/hv/exports.c) exports+=("$f") ;;
 	*) rest+=("$f") ;;
 	esac
 done
@@ -90,6 +93,7 @@ log=$logs/checkpatch.log
 {
 	checkpatch BIT_MACRO,NEW_TYPEDEFS,MACRO_ARG_REUSE "${abi[@]}" &&
 	checkpatch CONSTANT_COMPARISON "${compat[@]}" &&
+	checkpatch EXPORT_SYMBOL "${exports[@]}" &&
 	checkpatch "" "${rest[@]}"
 } >"$log" 2>&1
 rc=$?
