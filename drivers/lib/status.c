@@ -20,6 +20,7 @@
  * specification does not list, and an op left unprocessed, are -EIO: a
  * hypervisor bug must not reach callers as a misleading errno.
  *
+ * Context: any.
  * Return: 0 or a negative errno.
  */
 int xpv_op_status_errno(int status)
@@ -49,6 +50,8 @@ int xpv_op_status_errno(int status)
  *
  * Works from the statuses alone, so it is exact even when the hypercall
  * failed part-way: ops still holding %XPV_OP_STATUS_PENDING were not run.
+ *
+ * Context: any.
  */
 void xpv_batch_interpret(const struct pv_iommu_op *ops, unsigned int count,
 			 long rc, struct xpv_batch_outcome *out)
@@ -99,6 +102,7 @@ void xpv_batch_interpret(const struct pv_iommu_op *ops, unsigned int count,
  * knows the previous state, must rebuild it.  The inverse ops have their
  * status preset to %XPV_OP_STATUS_PENDING.
  *
+ * Context: any.
  * Return: number of ops written, -EOPNOTSUPP as above, or -ENOSPC when
  * @max_undo is too small.
  */
