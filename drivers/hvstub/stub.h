@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * stub.h - xen_hvstub's kernel glue, shared by main.c and debugfs.c.
+ *
+ * Copyright (c) 2026 The xen-pviommu authors.
+ */
+#ifndef XPV_HVSTUB_STUB_H
+#define XPV_HVSTUB_STUB_H
+
+#include <linux/dcache.h>
+#include <linux/mutex.h>
+
+#include "model.h"
+
+/**
+ * struct hvs_stub - the stub hypervisor instance
+ * @lock:          serialises every call into @model (one calling domain,
+ *                 one lock: Xen serialises a domain's IOMMU updates too),
+ *                 except hvs_pfn_to_gfn(), which needs no lock.
+ * @model:         the model; set at init, stable until exit.
+ * @dir:           debugfs directory.
+ * @real_p2m:      loaded with force=1 in a Xen PV domain: pfn_to_gfn
+ *                 answers from the real P2M.
+ * @translate_bfn: BFN the "translate" file reports (protected by @lock).
+ * @frame_mfn:     MFN the "frame" file reports (protected by @lock).
+ */
+struct hvs_stub {
+	struct mutex lock;	/* serialises all use of model */
+	struct hvs_model *model;
+	struct dentry *dir;
+	bool real_p2m;
+	u64 translate_bfn;
+	u64 frame_mfn;
+};
+
+extern struct hvs_stub hvs_stub;
+
+void hvs_debugfs_init(struct hvs_stub *st);
+void hvs_debugfs_exit(struct hvs_stub *st);
+
+#endif /* XPV_HVSTUB_STUB_H */

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pviommu.h - xen_pviommu internals shared by its files.
+ *
+ * Copyright (c) 2026 The xen-pviommu authors.
+ */
+#ifndef XPV_PVIOMMU_H
+#define XPV_PVIOMMU_H
+
+#include <linux/atomic.h>
+#include <linux/dma-map-ops.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include <xpv/hv.h>
+#include <xpv/lib/premap.h>
+#include <xpv/lib/range.h>
+
+/* Bounce pool geometry: 1 MiB chunks of 2 KiB slots, 256 KiB per map. */
+#define XPV_BOUNCE_SLOT		2048u
+#define XPV_BOUNCE_CHUNK_ORDER	8
+#define XPV_BOUNCE_CHUNK	(PAGE_SIZE << XPV_BOUNCE_CHUNK_ORDER)
+#define XPV_BOUNCE_SLOTS	(XPV_BOUNCE_CHUNK / XPV_BOUNCE_SLOT)
+#define XPV_BOUNCE_MAX_MAP	(256u * 1024)
+#define XPV_BOUNCE_MAX_CHUNKS	64
+
+/**
+ * struct xpv_bounce_chunk - one physically contiguous piece of the pool
+ * @vaddr:  kernel address.
+ * @bus:    bus address (= physical address under BFN = PFN).
+ * @used:   slot bitmap.  Protected by the pool's lock.
+ * @orig:   per first slot of a mapping: physical address that slot shadows.
+ *          Written under the pool's lock; read locklessly by the owner of
+ *          the live mapping.
+ * @nslots: per first slot of a mapping: its length in slots, 0 elsewhere.
+ *          Protected like @orig.
+ */
+struct xpv_bounce_chunk {
+	void *vaddr;
+	dma_addr_t bus;
+	DECLARE_BITMAP(used, XPV_BOUNCE_SLOTS);
+	phys_addr_t orig[XPV_BOUNCE_SLOTS];
+	u16 nslots[XPV_BOUNCE_SLOTS];
+};
+
+/**
+ * struct xpv_bounce_pool - bounce buffers for devices with a short mask
+ * @lock:          protects the chunks' bitmaps and slot records, and
+ *                 @used_slots.
+ * @nr_chunks:     chunks allocated; fixed between init and destroy.
+ * @used_slots:    slots in use.  Protected by @lock.
+ * @bounced_bytes: bytes mapped through the pool since init.
+ * @chunk:         the chunks, lowest zones first.
+ */
+struct xpv_bounce_pool {
+	spinlock_t lock;	/* slot bitmaps and records, used_slots */
+	unsigned int nr_chunks;
+	unsigned int used_slots;
+	atomic64_t bounced_bytes;
+	struct xpv_bounce_chunk chunk[XPV_BOUNCE_MAX_CHUNKS];
+};
+
+int xpv_bounce_init(struct xpv_bounce_pool *pool, size_t dma32_bytes,
+		    size_t dma_bytes);
+void xpv_bounce_destroy(struct xpv_bounce_pool *pool);
+bool xpv_bounce_owns(struct xpv_bounce_pool *pool, dma_addr_t bus);
+void *xpv_bounce_va(struct xpv_bounce_pool *pool, dma_addr_t bus);
+dma_addr_t xpv_bounce_map(struct xpv_bounce_pool *pool, u64 mask,
+			  phys_addr_t orig, size_t size, unsigned int align_mask,
+			  enum dma_data_direction dir, unsigned long attrs);
+int xpv_bounce_unmap(struct xpv_bounce_pool *pool, dma_addr_t bus,
+		     size_t size, enum dma_data_direction dir,
+		     unsigned long attrs);
+void xpv_bounce_sync(struct xpv_bounce_pool *pool, dma_addr_t bus,
+		     size_t size, bool to_device);
+
+/**
+ * struct xpv_dma - what the DMA path reads on every map
+ * @map_end: bus addresses below this are premapped 1:1 (BFN = PFN).
+ *           Written only while no device uses the ops (attach, and memory
+ *           hotplug before the new range is onlined), read locklessly.
+ * @bounce:  the bounce pool.
+ */
+struct xpv_dma {
+	u64 map_end;
+	struct xpv_bounce_pool *bounce;
+};
+
+extern struct xpv_dma xpv_dma;
+extern const struct dma_map_ops xpv_dma_ops;
+
+/* RAM ranges the premap covers; a PC has a handful, NUMA hosts a few more. */
+#define XPV_MAX_RAM_RANGES	128
+
+/**
+ * struct xpv_premap - the 1:1 map of the domain's RAM
+ * @ranges:          what is mapped: pfn ranges [start, end), ascending and
+ *                   disjoint, kept exactly as each was mapped (boot RAM
+ *                   with touching ranges merged, then one entry per
+ *                   hotplugged block) so unmap walks repeat the same
+ *                   decomposition.
+ * @nr:              ranges in use.
+ * @max_order:       largest page order to use (caps, maybe lowered).
+ * @map_flags:       map_page flags (readable | writeable [| no_ref_cnt]).
+ * @batch:           ops per hypercall.
+ * @stats:           what the boot premap walk produced.
+ * @expected:        the minimum ops/hypercalls for the boot premap
+ *                   (computed by a separate method before the walk).
+ * @boot_hypercalls: hypercalls the boot premap issued.
+ * @hypercalls:      iommu_op hypercalls issued by premap, rollback, unmap
+ *                   and hotplug.
+ * @hotplug_pages:   pages mapped by memory hotplug and still mapped.
+ * @rollback_failed: ops a rollback could not undo.
+ * @unmap_failed:    ops an unmap walk could not undo.
+ *
+ * Only touched at attach, detach and memory hotplug, serialised by the
+ * module's state mutex.
+ */
+struct xpv_premap {
+	struct xpv_range ranges[XPV_MAX_RAM_RANGES];
+	unsigned int nr;
+	unsigned int max_order;
+	unsigned int map_flags;
+	unsigned int batch;
+	struct xpv_premap_stats stats;
+	struct xpv_premap_count expected;
+	u64 boot_hypercalls;
+	u64 hypercalls;
+	u64 hotplug_pages;
+	u64 rollback_failed;
+	u64 unmap_failed;
+};
+
+int xpv_premap_collect(struct xpv_premap *pm);
+int xpv_premap_expect(struct xpv_premap *pm, struct xpv_hv *hv,
+		      const struct xpv_range *r, unsigned int nr,
+		      struct xpv_premap_count *out);
+int xpv_premap_walk(struct xpv_premap *pm, struct xpv_hv *hv,
+		    enum xpv_premap_kind kind, const struct xpv_range *r,
+		    unsigned int nr, struct xpv_premap_stats *stats);
+
+#endif /* XPV_PVIOMMU_H */

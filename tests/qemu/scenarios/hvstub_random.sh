@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# hvstub_random: 10,000 random malformed batches (garbage fields, bad
+# counts, NULL and misaligned buffers, injected faults, ballooning, every
+# privilege setting) straight into the stub: every hypercall return and
+# every per-op status as documented, unprocessed ops untouched, everything
+# made undone; no oops/WARN (panic_on_warn), audit clean, ledger at its
+# baseline.  The seed is printed; rerun with HVS_SEED=N.
+# kernels: all
+# timeout: 400
+
+seed=${HVS_SEED:-$(date +%s)}
+t_log "hvstub_random seed $seed"
+t_insmod xen_pvcore || exit 1
+t_insmod xen_hvstub || exit 1
+out=/tmp/hvs_random.out
+hvstub_cases random 10000 "$seed" >"$out" 2>/tmp/hvs_random.err
+rc=$?
+while IFS= read -r line; do
+	case $line in
+	"ok "*) t_ok "${line#ok * - }" ;;
+	"not ok "*)
+		d=${line#not ok * - }
+		t_fail "${d%% # *} (seed $seed)" "${d#* # }" ;;
+	esac
+done <"$out"
+t_eq "hvstub_cases random exit status (seed $seed)" 0 "$rc" ||
+	cat /tmp/hvs_random.err
+t_eq "hypercalls counted" yes \
+	"$(awk '$1 == "hypercalls" { print ($2 >= 10000) ? "yes" : "no" }' \
+		/sys/kernel/debug/xen_hvstub/counters)"
+t_rmmod xen_hvstub
+t_rmmod xen_pvcore
+t_eq "nothing of ours is loaded" "" "$(t_our_modules)"
+exit 0

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# pviommu_reload: 20 cycles of load, bind NVMe, I/O verified, unbind,
+# unload; the stub's ledger returns to its baseline after every unload and
+# the premap is rebuilt identically each time.
+# kernels: all
+# needs: nvme
+# timeout: 300
+
+premap() {
+	sed -n "s/^$1\t//p" /sys/kernel/debug/xen_pviommu/premap
+}
+for d in /sys/bus/pci/drivers/*/0000:*; do
+	[ -e "$d" ] && echo "${d##*/}" >"${d%/*}/unbind"
+done
+t_insmod xen_pvcore || exit 1
+t_insmod xen_hvstub || exit 1
+t_modprobe nvme
+nvme=$(basename "$(readlink /sys/bus/pci/drivers/nvme/0000:*)" 2>/dev/null)
+[ -z "$nvme" ] && nvme=$(ls /sys/bus/pci/drivers/nvme | grep '^0000:')
+echo "$nvme" >/sys/bus/pci/drivers/nvme/unbind
+
+dd if=/dev/urandom of=/tmp/pattern bs=65536 count=16 2>/dev/null
+want=$(md5sum </tmp/pattern)
+fails=0 first_ops=
+c=1
+while [ $c -le 20 ]; do
+	out=$(xpv_mod load /xpv/modules/xen_pviommu.ko 2>&1) ||
+		{ fails=$((fails + 1)); echo "cycle $c: load: $out"; break; }
+	ops=$(premap ops)
+	[ -z "$first_ops" ] && first_ops=$ops
+	[ "$ops" = "$first_ops" ] ||
+		{ fails=$((fails + 1)); echo "cycle $c: $ops ops, first $first_ops"; }
+	echo "$nvme" >/sys/bus/pci/drivers/nvme/bind
+	i=0
+	while [ $i -lt 20 ] && [ ! -b /dev/nvme0n1 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	# Different data each cycle, at a different offset.
+	dd if=/tmp/pattern of=/dev/nvme0n1 bs=65536 seek=$((c * 16)) \
+		conv=fsync 2>/dev/null
+	echo 3 >/proc/sys/vm/drop_caches
+	got=$(dd if=/dev/nvme0n1 bs=65536 skip=$((c * 16)) count=16 \
+		2>/dev/null | md5sum)
+	[ "$got" = "$want" ] ||
+		{ fails=$((fails + 1)); echo "cycle $c: data differs"; }
+	[ "$(premap devices)" = 1 ] ||
+		{ fails=$((fails + 1)); echo "cycle $c: devices $(premap devices)"; }
+	echo "$nvme" >/sys/bus/pci/drivers/nvme/unbind
+	out=$(xpv_mod unload xen_pviommu 2>&1) ||
+		{ fails=$((fails + 1)); echo "cycle $c: unload: $out"; break; }
+	grep -q '^at_baseline: yes' /sys/kernel/debug/xen_hvstub/audit ||
+		{ fails=$((fails + 1)); echo "cycle $c: stub not at baseline"; }
+	# New data for the next cycle.
+	dd if=/dev/urandom of=/tmp/pattern bs=65536 count=16 2>/dev/null
+	want=$(md5sum </tmp/pattern)
+	c=$((c + 1))
+done
+t_eq "20 cycles completed" 21 "$c"
+t_eq "no cycle failed (load, identical premap, data, pin, unload, baseline)" \
+	0 "$fails"
+t_eq "stub audit clean" "verdict: clean" \
+	"$(grep '^verdict:' /sys/kernel/debug/xen_hvstub/audit)"
+echo "$nvme" >/sys/bus/pci/drivers/nvme/bind
+t_rmmod nvme
+t_rmmod xen_hvstub
+t_rmmod xen_pvcore
+exit 0

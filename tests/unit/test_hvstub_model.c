@@ -1,0 +1,2853 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* SOURCES: drivers/hvstub/model.c */
+/*
+ * Unit tests of the stub hypervisor's model (drivers/hvstub/model.c):
+ *  - directed cases: every subop's statuses, the hypercall returns, the
+ *    privilege knobs, references, the lazy IOTLB, ballooning and swap,
+ *    pmem checks, fault injection, the command language;
+ *  - deliberately wrong callers that the audit must catch;
+ *  - model-based random sequences (>= 1,000,000 ops) against a brute-force
+ *    reference (flat arrays, linear scans, references recomputed by
+ *    summation), seed printed, replayable with UNIT_SEED.
+ *
+ * The expected behaviour is Documentation/hvstub.rst (written from the
+ * PV-IOMMU draft B and vNVDIMM v2 specifications), not the model's code.
+ */
+#include <linux/errno.h>
+#include <stdarg.h>
+#include "unit.h"
+#include "../../drivers/hvstub/model.h"
+
+#define D0PAGES		64
+#define XENF		8
+#define POOLF		96
+#define XEN0		HVS_EXTRA_BASE
+#define SCRATCH		(HVS_EXTRA_BASE + XENF)
+#define POOL0		(HVS_EXTRA_BASE + XENF + 1)
+#define RW		(IOMMU_OP_readable | IOMMU_OP_writeable)
+#define NOREF		IOMMU_MAP_OP_no_ref_cnt
+#define SWAP		IOMMU_OP_swap_mfn
+#define ORD(o)		IOMMU_page_order_flags(o)
+
+static void *t_zalloc(size_t s)
+{
+	return calloc(1, s);
+}
+
+static void t_free(void *p)
+{
+	free(p);
+}
+
+static const struct hvs_env t_env = { t_zalloc, t_free, NULL };
+
+
+/* ---- text capture ------------------------------------------------------ */
+
+struct obuf {
+	char buf[65536];
+	size_t len;
+};
+
+static void ob_emit(void *ctx, const char *fmt, ...)
+{
+	struct obuf *o = ctx;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, sizeof(o->buf) - o->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n < sizeof(o->buf) - o->len ?
+			  (size_t)n : sizeof(o->buf) - o->len - 1;
+}
+
+/* Value after "KEY" at the start of a line, or -1. */
+static long long ob_get(const struct obuf *o, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *p = o->buf;
+
+	while (p && *p) {
+		if (!strncmp(p, key, kl))
+			return strtoll(p + kl, NULL, 0);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+static bool ob_has(const struct obuf *o, const char *s)
+{
+	return strstr(o->buf, s) != NULL;
+}
+
+static unsigned int audit(struct hvs_model *m, struct obuf *o)
+{
+	struct hvs_out out = { ob_emit, o };
+
+	o->len = 0;
+	o->buf[0] = 0;
+	return hvs_audit(m, &out);
+}
+
+static bool audit_clean(struct hvs_model *m)
+{
+	static struct obuf o;
+
+	audit(m, &o);
+	if (!ob_has(&o, "verdict: clean\n")) {
+		fprintf(stderr, "%s", o.buf);
+		return false;
+	}
+	return true;
+}
+
+static bool audit_dirty(struct hvs_model *m)
+{
+	static struct obuf o;
+
+	audit(m, &o);
+	return ob_has(&o, "verdict: dirty\n");
+}
+
+/* ---- model helpers ------------------------------------------------------- */
+
+static struct hvs_model *mk_cfg(const struct hvs_config *cfg)
+{
+	struct hvs_layout lay = {
+		.dom0_pages = D0PAGES, .xen_frames = XENF, .pool_frames = POOLF,
+	};
+	struct hvs_model *m;
+	int err;
+
+	m = hvs_model_create(&t_env, cfg, &lay, &err);
+	if (!m) {
+		fprintf(stderr, "model create: %d\n", err);
+		exit(2);
+	}
+	return m;
+}
+
+static struct hvs_model *mk(void)
+{
+	struct hvs_config cfg;
+
+	hvs_config_default(&cfg);
+	return mk_cfg(&cfg);
+}
+
+static char last_cmd[128];
+
+static __attribute__((format(printf, 2, 3)))
+int ctl(struct hvs_model *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_cmd, sizeof(last_cmd), fmt, ap);
+	va_end(ap);
+	return hvs_ctl(m, last_cmd, strlen(last_cmd));
+}
+
+static struct pv_iommu_op op_q(void)
+{
+	struct pv_iommu_op op = { .subop_id = IOMMUOP_query_caps };
+
+	return op;
+}
+
+static struct pv_iommu_op op_map(u64 bfn, u64 gfn, unsigned int fl)
+{
+	struct pv_iommu_op op = { .subop_id = IOMMUOP_map_page, .flags = fl };
+
+	op.u.map_page.bfn = bfn;
+	op.u.map_page.gfn = gfn;
+	return op;
+}
+
+static struct pv_iommu_op op_unmap(u64 bfn, unsigned int fl)
+{
+	struct pv_iommu_op op = { .subop_id = IOMMUOP_unmap_page, .flags = fl };
+
+	op.u.unmap_page.bfn = bfn;
+	return op;
+}
+
+static struct pv_iommu_op op_mapf(u64 bfn, u64 gfn, unsigned int dom,
+				  unsigned int ios, unsigned int fl)
+{
+	struct pv_iommu_op op = { .subop_id = IOMMUOP_map_foreign_page,
+				  .flags = fl };
+
+	op.u.map_foreign_page.bfn = bfn;
+	op.u.map_foreign_page.gfn = gfn;
+	op.u.map_foreign_page.domid = dom;
+	op.u.map_foreign_page.ioserver = ios;
+	return op;
+}
+
+static struct pv_iommu_op op_look(u64 gfn, unsigned int dom, unsigned int ios)
+{
+	struct pv_iommu_op op = { .subop_id = IOMMUOP_lookup_foreign_page };
+
+	op.u.lookup_foreign_page.gfn = gfn;
+	op.u.lookup_foreign_page.domid = dom;
+	op.u.lookup_foreign_page.ioserver = ios;
+	return op;
+}
+
+static struct pv_iommu_op op_unmapf(u64 bfn, unsigned int ios,
+				    unsigned int fl)
+{
+	struct pv_iommu_op op = { .subop_id = IOMMUOP_unmap_foreign_page,
+				  .flags = fl };
+
+	op.u.unmap_foreign_page.bfn = bfn;
+	op.u.unmap_foreign_page.ioserver = ios;
+	return op;
+}
+
+/* One op in its own hypercall; the hypercall must return 0. */
+static int run1(struct hvs_model *m, struct pv_iommu_op op)
+{
+	long rc;
+
+	op.status = 12345;
+	rc = hvs_iommu_op(m, &op, 1, 1);
+	if (rc) {
+		fprintf(stderr, "  hypercall rc %ld\n", rc);
+		return 99999;
+	}
+	return op.status;
+}
+
+/* Same, returning the op as the hypervisor left it. */
+static struct pv_iommu_op run1op(struct hvs_model *m, struct pv_iommu_op op)
+{
+	op.status = 12345;
+	CHECK_EQ(hvs_iommu_op(m, &op, 1, 1), 0);
+	return op;
+}
+
+static struct hvs_frame_info fi(struct hvs_model *m, u64 mfn)
+{
+	struct hvs_frame_info f;
+
+	CHECK_EQ(hvs_frame_get(m, mfn, &f), 0);
+	return f;
+}
+
+static struct hvs_xlate xl(struct hvs_model *m, u64 bfn)
+{
+	struct hvs_xlate x;
+
+	hvs_translate(m, bfn, &x);
+	return x;
+}
+
+static u64 cnt(struct hvs_model *m, const char *name)
+{
+	u64 v = hvs_counter(m, name);
+
+	CHECK(v != HVS_INVALID);
+	return v;
+}
+
+/* ---- directed cases: hypercall level ------------------------------------- */
+
+UNIT_TEST(hypercall_returns)
+{
+	struct hvs_model *m = mk();
+	struct pv_iommu_op ops[3] = { op_map(1, 1, RW), op_map(2, 2, RW),
+				      op_map(3, 3, RW) };
+	char *mis = (char *)ops + 1;
+
+	CHECK_EQ(hvs_iommu_op(m, ops, 0, 0), 0);
+	CHECK_EQ(hvs_iommu_op(m, NULL, 0, 0), 0);
+	CHECK_EQ(hvs_iommu_op(m, NULL, 1, 1), -EFAULT);
+	CHECK_EQ(hvs_iommu_op(m, (struct pv_iommu_op *)mis, 1, 1), -EFAULT);
+	CHECK_EQ(hvs_iommu_op(m, ops, HVS_MAX_OPS + 1, 3), -EFAULT);
+	CHECK_EQ(hvs_iommu_op(m, ops, ~0u, 3), -EINVAL);
+	CHECK_EQ(hvs_iommu_op(m, ops, 0x80000000u, 3), -EINVAL);
+	/* Nothing ran so far. */
+	CHECK_EQ(cnt(m, "ops"), 0);
+	CHECK_EQ(cnt(m, "flushes"), 0);
+	/* Buffer shorter than count: op 1 faults, op 0 stays done. */
+	ops[1].status = 777;
+	CHECK_EQ(hvs_iommu_op(m, ops, 3, 1), -EFAULT);
+	CHECK_EQ(ops[0].status, 0);
+	CHECK_EQ(ops[1].status, 777);
+	CHECK_EQ(xl(m, 1).src, HVS_XS_MAPPED);
+	CHECK_EQ(cnt(m, "flushes"), 1);
+	CHECK_EQ(cnt(m, "hc_efault"), 4);
+	CHECK_EQ(cnt(m, "hc_einval"), 2);
+
+	CHECK_EQ(ctl(m, "set disabled 1"), 0);
+	CHECK_EQ(hvs_iommu_op(m, ops, 1, 1), -ENOSYS);
+	CHECK_EQ(hvs_iommu_op(m, ops, ~0u, 1), -ENOSYS);
+	CHECK_EQ(ctl(m, "set disabled 0"), 0);
+	CHECK_EQ(ctl(m, "set hardware_domain 0"), 0);
+	CHECK_EQ(hvs_iommu_op(m, ops, 1, 1), -ENOSYS);
+	CHECK_EQ(ctl(m, "set nonhw_enosys 0"), 0);
+	ops[0] = op_q();
+	CHECK_EQ(hvs_iommu_op(m, ops, 1, 1), 0);
+	/* A driver domain without devices has no map capability. */
+	CHECK_EQ(ops[0].flags, 0);
+	CHECK_EQ(ctl(m, "set has_devices 1"), 0);
+	ops[0] = op_q();
+	CHECK_EQ(hvs_iommu_op(m, ops, 1, 1), 0);
+	CHECK_EQ(ops[0].flags, IOMMU_QUERY_map_cap | ORD(9));
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(query_caps_matrix)
+{
+	static const struct {
+		const char *set;
+		unsigned int flags;
+	} t[] = {
+		{ "", IOMMU_QUERY_map_cap | IOMMU_QUERY_map_all_gfns | ORD(9) },
+		{ "set max_order 0", IOMMU_QUERY_map_cap | IOMMU_QUERY_map_all_gfns },
+		{ "set max_order 20", IOMMU_QUERY_map_cap | IOMMU_QUERY_map_all_gfns | ORD(20) },
+		{ "set strict 1", IOMMU_QUERY_map_cap | ORD(9) },
+		{ "set map_all_gfns 0", IOMMU_QUERY_map_cap | ORD(9) },
+		{ "set map_cap 0", 0 },
+		{ "set iommu 0", 0 },
+		{ "set passthrough 1", 0 },
+	};
+	struct pv_iommu_op op;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct hvs_model *m = mk();
+
+		if (*t[i].set)
+			CHECK_EQ(ctl(m, "%s", t[i].set), 0);
+		op = op_q();
+		op.flags = 0;
+		op.u.query_caps.offset = 55;
+		op = run1op(m, op);
+		CHECK_EQ(op.status, 0);
+		CHECK_EQ(op.flags, t[i].flags);
+		CHECK_EQ(op.u.query_caps.offset, 0);
+		hvs_model_destroy(m);
+	}
+	{
+		struct hvs_model *m = mk();
+
+		CHECK_EQ(ctl(m, "set max_order 21"), -EINVAL);
+		CHECK_EQ(ctl(m, "set default_map window"), 0);
+		op = run1op(m, op_q());
+		CHECK_EQ(op.u.query_caps.offset, HVS_WINDOW_OFFSET_DEFAULT);
+		/* Input flags are reserved: still status 0, but logged. */
+		op = op_q();
+		op.flags = 0x8000;
+		CHECK_EQ(run1(m, op), 0);
+		CHECK_EQ(cnt(m, "ce_reserved"), 1);
+		hvs_model_destroy(m);
+	}
+}
+
+/* ---- directed cases: map_page / unmap_page ------------------------------ */
+
+UNIT_TEST(map_page_statuses)
+{
+	struct hvs_model *m = mk();
+	struct hvs_frame_info f;
+
+	CHECK_EQ(run1(m, op_map(4, 4, RW)), 0);
+	f = fi(m, 4);
+	CHECK_EQ(f.refs, 1);
+	CHECK_EQ(f.wrefs, 1);
+	CHECK_EQ(run1(m, op_map(4, 5, RW)), -EPERM);	/* bfn in use */
+	CHECK_EQ(run1(m, op_map(5, 5, IOMMU_OP_readable)), 0);
+	CHECK_EQ(fi(m, 5).refs, 1);
+	CHECK_EQ(fi(m, 5).wrefs, 0);
+	CHECK_EQ(run1(m, op_map(6, 6, RW | NOREF)), 0);
+	CHECK_EQ(fi(m, 6).refs, 0);
+	CHECK_EQ(run1(m, op_map(7, 7, 0)), -EIO);	/* no access */
+	CHECK_EQ(run1(m, op_map(16, 16, RW | ORD(10))), -ENOSPC);
+	CHECK_EQ(run1(m, op_map(18, 16, RW | ORD(2))), -ENOSPC);
+	CHECK_EQ(run1(m, op_map(16, 18, RW | ORD(2))), -ENOSPC);
+	CHECK_EQ(run1(m, op_map(16, 16, RW | ORD(63))), -ENOSPC);
+	CHECK_EQ(run1(m, op_map(16, 16, RW | ORD(2))), 0);
+	CHECK_EQ(fi(m, 19).refs, 1);
+	CHECK_EQ(run1(m, op_map(18, 40, RW)), -EPERM);	/* inside order 2 */
+	CHECK_EQ(run1(m, op_map(1ull << 36, 8, RW)), -EIO);
+	CHECK_EQ(run1(m, op_map((1ull << 36) - 4, 8, RW | ORD(2))), 0);
+	CHECK_EQ(run1(m, op_map((1ull << 36) - 2, 12, RW | ORD(2))), -ENOSPC);
+	/* Xen's frames, the scratch page, frames beyond the host. */
+	CHECK_EQ(run1(m, op_map(30, XEN0 + 3, RW)), -EPERM);
+	CHECK_EQ(run1(m, op_map(30, XEN0 + 3, RW | NOREF)), -EPERM);
+	CHECK_EQ(run1(m, op_map(30, SCRATCH, RW | NOREF)), -EPERM);
+	CHECK_EQ(cnt(m, "ce_xen_frame"), 3);
+	CHECK_EQ(run1(m, op_map(30, 1ull << 40, RW)), -EPERM);
+	/* Another domain's frame: allowed to a non-strict Dom0. */
+	CHECK_EQ(ctl(m, "domain_create 3 8"), 0);
+	CHECK_EQ(run1(m, op_map(31, POOL0, RW)), 0);
+	CHECK_EQ(fi(m, POOL0).refs, 1);
+	CHECK_EQ(fi(m, POOL0).owner, 3);
+	/* A free frame: only without a reference. */
+	CHECK_EQ(run1(m, op_map(32, POOL0 + 20, RW)), -EPERM);
+	CHECK_EQ(run1(m, op_map(32, POOL0 + 20, RW | NOREF)), 0);
+	/* A frame without page_info (MMIO, pmem): no reference. */
+	CHECK_EQ(run1(m, op_map(33, 0x80000, RW)), 0);
+	CHECK_EQ(fi(m, 0x80000).owner, HVS_DOMID_IO);
+	/* One entry cannot span owners. */
+	CHECK_EQ(run1(m, op_map(56, 56, RW | ORD(3))), 0);
+	CHECK_EQ(run1(m, op_map(64, 64, RW | ORD(3))), 0);
+	CHECK_EQ(run1(m, op_map(128, 0, RW | ORD(7))), -ENOSPC);
+	CHECK_EQ(ctl(m, "set map_all_gfns 0"), 0);
+	CHECK_EQ(run1(m, op_map(34, POOL0 + 1, RW)), -EPERM);
+	CHECK_EQ(cnt(m, "ce_not_owner"), 1);
+	CHECK_EQ(ctl(m, "set map_all_gfns 1"), 0);
+	CHECK_EQ(ctl(m, "set strict 1"), 0);
+	CHECK_EQ(run1(m, op_map(34, POOL0 + 1, RW)), -EPERM);
+	CHECK_EQ(run1(m, op_map(34, 0x80001, RW)), -EPERM);
+	CHECK_EQ(run1(m, op_map(34, 20, RW | NOREF)), -EPERM);
+	CHECK_EQ(cnt(m, "ce_privilege"), 1);
+	CHECK_EQ(run1(m, op_map(34, 20, RW)), 0);
+	CHECK_EQ(ctl(m, "set strict 0"), 0);
+	/* RMRR. */
+	CHECK_EQ(ctl(m, "rmrr 0x200 4"), 0);
+	CHECK_EQ(run1(m, op_map(0x202, 21, RW)), -EACCES);
+	CHECK_EQ(run1(m, op_map(0x1fc, 24, RW | ORD(2))), 0);
+	CHECK_EQ(run1(m, op_map(0x200, 24, RW | ORD(3))), -EACCES);
+	CHECK_EQ(cnt(m, "ce_rmrr"), 2);
+	CHECK_EQ(xl(m, 0x201).mfn, 0x201);
+	CHECK_EQ(xl(m, 0x201).src, HVS_XS_DEFAULT);
+	/* No capability: -EPERM whatever the rest. */
+	CHECK_EQ(ctl(m, "set map_cap 0"), 0);
+	CHECK_EQ(run1(m, op_map(35, 22, RW)), -EPERM);
+	CHECK_EQ(ctl(m, "set map_cap 1"), 0);
+	CHECK_EQ(ctl(m, "set iommu 0"), 0);
+	CHECK_EQ(run1(m, op_map(35, 22, RW)), -EPERM);
+	CHECK_EQ(ctl(m, "set iommu 1"), 0);
+	CHECK_EQ(ctl(m, "set passthrough 1"), 0);
+	CHECK_EQ(run1(m, op_map(35, 22, RW)), -EPERM);
+	CHECK_EQ(ctl(m, "set passthrough 0"), 0);
+	/* Reserved flag bits and fields: op done, caller error logged. */
+	CHECK_EQ(run1(m, op_map(36, 23, RW | (1u << 5))), 0);
+	{
+		struct pv_iommu_op op = op_map(37, 25, RW);
+
+		op.u.map_page._pad = 1;
+		CHECK_EQ(run1(m, op), 0);
+	}
+	CHECK_EQ(cnt(m, "ce_reserved"), 2);
+	CHECK_EQ(cnt(m, "st_map_page_ok"), 14);
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(map_page_pinned_page_tables)
+{
+	struct hvs_model *m = mk();
+
+	CHECK_EQ(ctl(m, "pin 7"), 0);
+	CHECK_EQ(ctl(m, "pin 7"), -EEXIST);
+	CHECK_EQ(run1(m, op_map(7, 7, RW)), -EPERM);
+	CHECK_EQ(run1(m, op_map(7, 7, IOMMU_OP_readable)), 0);
+	CHECK_EQ(run1(m, op_map(8, 7, RW | NOREF)), 0);
+	CHECK_EQ(ctl(m, "unpin 7"), 0);
+	CHECK_EQ(ctl(m, "unpin 7"), -EINVAL);
+	/* A writable reference blocks pinning; no_ref_cnt does not. */
+	CHECK_EQ(run1(m, op_map(9, 9, RW)), 0);
+	CHECK_EQ(ctl(m, "pin 9"), -EBUSY);
+	CHECK_EQ(run1(m, op_map(10, 10, RW | NOREF)), 0);
+	CHECK_EQ(ctl(m, "pin 10"), 0);
+	CHECK_EQ(ctl(m, "pin 100"), -ENOENT);
+	CHECK_EQ(ctl(m, "balloon_out 0 10"), -EBUSY);
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(unmap_page_statuses)
+{
+	struct hvs_model *m = mk();
+
+	CHECK_EQ(run1(m, op_map(8, 8, RW | ORD(2))), 0);
+	CHECK_EQ(run1(m, op_unmap(9, 0)), -ENOSPC);	/* inside */
+	CHECK_EQ(run1(m, op_unmap(8, 0)), -ENOSPC);	/* order differs */
+	CHECK_EQ(run1(m, op_unmap(8, ORD(3))), -ENOSPC);
+	CHECK_EQ(run1(m, op_unmap(0, ORD(4))), -ENOSPC);
+	CHECK_EQ(run1(m, op_unmap(9, ORD(2))), -ENOSPC);	/* misaligned */
+	CHECK_EQ(run1(m, op_unmap(8, ORD(10))), -ENOSPC);	/* > max */
+	CHECK_EQ(run1(m, op_unmap(1ull << 36, 0)), -EIO);
+	CHECK_EQ(run1(m, op_unmap(100, 0)), -ENOENT);
+	CHECK_EQ(run1(m, op_unmap(8, ORD(2))), 0);
+	CHECK_EQ(run1(m, op_unmap(8, ORD(2))), -ENOENT);
+	CHECK_EQ(fi(m, 8).refs, 0);
+	/* A foreign mapping is the ioserver's, not unmap_page's. */
+	CHECK_EQ(ctl(m, "domain_create 2 4"), 0);
+	CHECK_EQ(ctl(m, "ioserver_create 2 1"), 0);
+	CHECK_EQ(run1(m, op_mapf(50, 0, 2, 1, RW)), 0);
+	CHECK_EQ(run1(m, op_unmap(50, 0)), -ENOENT);
+	/* Reserved bits (0-9 of unmap_page): done, logged. */
+	CHECK_EQ(run1(m, op_map(11, 11, RW)), 0);
+	CHECK_EQ(run1(m, op_unmap(11, NOREF)), 0);
+	CHECK_EQ(cnt(m, "ce_reserved"), 1);
+	CHECK_EQ(cnt(m, "st_unmap_page_enospc"), 6);
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(refs_dropped_only_after_flush)
+{
+	struct hvs_model *m = mk();
+	struct pv_iommu_op op;
+	struct obuf o;
+
+	CHECK_EQ(run1(m, op_map(12, 12, RW)), 0);
+	op = op_unmap(12, 0);
+	CHECK_EQ(hvs_op_one(m, &op), 0);
+	/* Unmapped, but the IOTLB still has it and it pins the page. */
+	CHECK_EQ(fi(m, 12).refs, 1);
+	CHECK_EQ(fi(m, 12).wrefs, 1);
+	CHECK_EQ(xl(m, 12).stale, 1);
+	CHECK_EQ(xl(m, 12).src, HVS_XS_NONE);
+	CHECK_EQ(audit(m, &o), 1);
+	CHECK(ob_has(&o, "missing flush"));
+	hvs_flush(m);
+	CHECK_EQ(fi(m, 12).refs, 0);
+	CHECK_EQ(xl(m, 12).stale, 0);
+	CHECK(audit_clean(m));
+	/* Within a hypercall: unmap then flush at the end. */
+	CHECK_EQ(run1(m, op_map(13, 13, RW)), 0);
+	CHECK_EQ(run1(m, op_unmap(13, 0)), 0);
+	CHECK_EQ(fi(m, 13).refs, 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(default_map_and_holes)
+{
+	struct hvs_model *m = mk();
+	struct pv_iommu_op ops[2];
+
+	/* Identity default map of a non-strict Dom0: all RAM but Xen's. */
+	CHECK_EQ(xl(m, 5).src, HVS_XS_DEFAULT);
+	CHECK_EQ(xl(m, 5).mfn, 5);
+	CHECK_EQ(xl(m, POOL0).src, HVS_XS_DEFAULT);
+	CHECK_EQ(xl(m, XEN0).src, HVS_XS_NONE);
+	CHECK_EQ(xl(m, 0x80000).src, HVS_XS_NONE);
+	/* Overriding: the old entry is stale until the flush. */
+	ops[0] = op_map(5, 9, RW);
+	CHECK_EQ(hvs_op_one(m, &ops[0]), 0);
+	CHECK_EQ(xl(m, 5).src, HVS_XS_MAPPED);
+	CHECK_EQ(xl(m, 5).mfn, 9);
+	CHECK_EQ(xl(m, 5).stale, 1);
+	hvs_flush(m);
+	CHECK_EQ(xl(m, 5).stale, 0);
+	/* Unmapped: a hole, not the old identity entry. */
+	CHECK_EQ(run1(m, op_unmap(5, 0)), 0);
+	CHECK_EQ(xl(m, 5).src, HVS_XS_NONE);
+	CHECK_EQ(ctl(m, "set default_map none"), -EBUSY);
+	hvs_model_destroy(m);
+
+	m = mk();
+	CHECK_EQ(ctl(m, "set strict 1"), 0);
+	CHECK_EQ(xl(m, POOL0).src, HVS_XS_NONE);
+	CHECK_EQ(xl(m, 5).src, HVS_XS_DEFAULT);
+	CHECK_EQ(ctl(m, "set strict 0"), 0);
+	CHECK_EQ(ctl(m, "set default_map window"), 0);
+	CHECK_EQ(ctl(m, "set window_offset 0x1000"), 0);
+	CHECK_EQ(xl(m, 5).src, HVS_XS_NONE);
+	CHECK_EQ(xl(m, 0x1005).mfn, 5);
+	CHECK_EQ(xl(m, POOL0 + 0x1000).mfn, POOL0);
+	CHECK_EQ(ctl(m, "set iommu 0"), 0);
+	CHECK_EQ(xl(m, 77).src, HVS_XS_UNTRANSLATED);
+	hvs_model_destroy(m);
+}
+
+/* ---- directed cases: foreign subops --------------------------------------- */
+
+static struct hvs_model *mk_foreign(void)
+{
+	struct hvs_model *m = mk();
+
+	CHECK_EQ(ctl(m, "domain_create 2 8 contig"), 0);	/* POOL0+23.. */
+	CHECK_EQ(ctl(m, "ioserver_create 2 1"), 0);
+	CHECK_EQ(ctl(m, "ioserver_create 2 2"), 0);
+	CHECK_EQ(ctl(m, "domain_create 3 4"), 0);
+	CHECK_EQ(ctl(m, "ioserver_create 3 1"), 0);
+	return m;
+}
+
+static u64 p2m_of(struct hvs_model *m, u64 mfn_hint_gfn, unsigned int dom)
+{
+	struct pv_iommu_op op = run1op(m, op_look(mfn_hint_gfn, dom, 1));
+	struct pv_iommu_op un;
+
+	CHECK_EQ(op.status, 0);
+	un = op_unmapf(op.u.lookup_foreign_page.bfn, 1, 0);
+	CHECK_EQ(run1(m, un), 0);
+	return op.u.lookup_foreign_page.bfn;
+}
+
+UNIT_TEST(map_foreign_statuses)
+{
+	struct hvs_model *m = mk_foreign();
+	u64 g0 = p2m_of(m, 0, 2);
+
+	CHECK_EQ(g0 & 7, 0);	/* contig domains are aligned */
+	CHECK_EQ(run1(m, op_mapf(100, 0, 2, 1, RW)), 0);
+	CHECK_EQ(fi(m, g0).refs, 1);
+	CHECK_EQ(fi(m, g0).wrefs, 1);
+	/* Identical: success, nothing new. */
+	CHECK_EQ(run1(m, op_mapf(100, 0, 2, 1, RW)), 0);
+	CHECK_EQ(fi(m, g0).refs, 1);
+	CHECK_EQ(run1(m, op_mapf(100, 0, 2, 2, RW)), -EPERM);
+	CHECK_EQ(run1(m, op_mapf(100, 1, 2, 1, RW)), -EPERM);
+	CHECK_EQ(run1(m, op_mapf(100, 0, 2, 1, IOMMU_OP_readable)), -EPERM);
+	CHECK_EQ(run1(m, op_mapf(101, 0, 0, 1, RW)), -EPERM);
+	CHECK_EQ(run1(m, op_mapf(101, 0, HVS_DOMID_SELF, 1, RW)), -EPERM);
+	CHECK_EQ(cnt(m, "ce_privilege"), 2);
+	CHECK_EQ(run1(m, op_mapf(101, 0, 9, 1, RW)), -ENXIO);
+	CHECK_EQ(run1(m, op_mapf(101, 0, 2, 7, RW)), -ENODEV);
+	CHECK_EQ(run1(m, op_mapf(101, 8, 2, 1, RW)), -ENXIO);
+	CHECK_EQ(run1(m, op_mapf(104, 4, 2, 1, RW | ORD(10))), -ENOSPC);
+	CHECK_EQ(run1(m, op_mapf(105, 4, 2, 1, RW | ORD(2))), -ENOSPC);
+	CHECK_EQ(run1(m, op_mapf(104, 5, 2, 1, RW | ORD(2))), -ENOSPC);
+	CHECK_EQ(run1(m, op_mapf(104, 4, 2, 1, RW | ORD(2))), 0);
+	CHECK_EQ(fi(m, g0 + 7).refs, 1);
+	CHECK_EQ(run1(m, op_mapf(112, 4, 2, 1, RW | ORD(3))), -ENOSPC);
+	CHECK_EQ(run1(m, op_mapf(112, 0, 2, 1, RW | ORD(3))), 0);
+	CHECK_EQ(run1(m, op_mapf(120, 8, 2, 1, RW | ORD(2))), -ENXIO);
+	CHECK_EQ(run1(m, op_mapf(101, 0, 2, 1, 0)), -EIO);
+	CHECK_EQ(run1(m, op_mapf(1ull << 36, 0, 2, 1, RW)), -EIO);
+	/* Scattered domain 3: gfn 0,1 are not contiguous. */
+	CHECK_EQ(run1(m, op_mapf(130, 0, 3, 1, RW | ORD(1))), -ENOSPC);
+	CHECK_EQ(run1(m, op_mapf(130, 0, 3, 1, RW | SWAP)), 0);
+	/* RMRR. */
+	CHECK_EQ(ctl(m, "rmrr 0x300 2"), 0);
+	CHECK_EQ(run1(m, op_mapf(0x301, 1, 3, 1, RW)), -EACCES);
+	/* Map over a lookup's BFN. */
+	{
+		struct pv_iommu_op l = run1op(m, op_look(2, 3, 1));
+
+		CHECK_EQ(l.status, 0);
+		CHECK_EQ(run1(m, op_mapf(l.u.lookup_foreign_page.bfn, 3, 3, 1,
+					 RW)), -EPERM);
+		CHECK_EQ(run1(m, op_map(l.u.lookup_foreign_page.bfn, 3, RW)),
+			 -EPERM);
+	}
+	/* Dying and privilege. */
+	CHECK_EQ(ctl(m, "domain_create 4 2 dying"), 0);
+	CHECK_EQ(ctl(m, "ioserver_create 4 1"), -EBUSY);
+	CHECK_EQ(run1(m, op_mapf(140, 0, 4, 1, RW)), -ENXIO);
+	CHECK_EQ(ctl(m, "set hardware_domain 0"), 0);
+	CHECK_EQ(ctl(m, "set nonhw_enosys 0"), 0);
+	CHECK_EQ(ctl(m, "set has_devices 1"), 0);
+	CHECK_EQ(run1(m, op_mapf(140, 1, 3, 1, RW)), -EPERM);
+	CHECK_EQ(run1(m, op_look(1, 3, 1)), -EPERM);
+	CHECK_EQ(ctl(m, "domain_create 5 2 target"), 0);
+	CHECK_EQ(ctl(m, "ioserver_create 5 3"), 0);
+	CHECK_EQ(run1(m, op_mapf(140, 1, 5, 3, RW)), 0);
+	CHECK_EQ(ctl(m, "set has_devices 0"), 0);
+	CHECK_EQ(run1(m, op_mapf(141, 0, 5, 3, RW)), -EPERM);
+	CHECK_EQ(ctl(m, "set hardware_domain 1"), 0);
+	CHECK_EQ(ctl(m, "set map_cap 0"), 0);
+	CHECK_EQ(run1(m, op_mapf(141, 0, 5, 3, RW)), -EPERM);
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(lookup_foreign_statuses)
+{
+	struct hvs_model *m = mk_foreign();
+	struct pv_iommu_op op;
+	u64 g1;
+
+	op = run1op(m, op_look(1, 2, 1));
+	CHECK_EQ(op.status, 0);
+	g1 = op.u.lookup_foreign_page.bfn;
+	CHECK_EQ(op.flags, RW);
+	CHECK_EQ(fi(m, g1).owner, 2);
+	CHECK_EQ(fi(m, g1).gfn, 1);
+	CHECK_EQ(fi(m, g1).refs, 1);
+	CHECK_EQ(fi(m, g1).wrefs, 0);
+	/* Identical M2B entry: no new reference.  Another ioserver: one. */
+	CHECK_EQ(run1(m, op_look(1, 2, 1)), 0);
+	CHECK_EQ(fi(m, g1).refs, 1);
+	CHECK_EQ(run1(m, op_look(1, 2, 2)), 0);
+	CHECK_EQ(fi(m, g1).refs, 2);
+	CHECK_EQ(run1(m, op_look(8, 2, 1)), -ENXIO);
+	CHECK_EQ(run1(m, op_look(1, 9, 1)), -ENXIO);
+	CHECK_EQ(run1(m, op_look(1, 0, 1)), -EPERM);
+	CHECK_EQ(run1(m, op_look(1, 2, 5)), -ENODEV);
+	CHECK_EQ(ctl(m, "balloon_out 2 3"), 0);
+	CHECK_EQ(run1(m, op_look(3, 2, 1)), -ENXIO);
+	/* Strict: the default map has no foreign frames: no BFN. */
+	CHECK_EQ(ctl(m, "set strict 1"), 0);
+	CHECK_EQ(run1(m, op_look(2, 2, 1)), -ENOENT);
+	/* ... unless this ioserver mapped it itself. */
+	CHECK_EQ(run1(m, op_mapf(200, 2, 2, 1, IOMMU_OP_readable)), 0);
+	op = run1op(m, op_look(2, 2, 1));
+	CHECK_EQ(op.status, 0);
+	CHECK_EQ(op.u.lookup_foreign_page.bfn, 200);
+	CHECK_EQ(op.flags, IOMMU_OP_readable);
+	CHECK_EQ(run1(m, op_look(2, 2, 2)), -ENOENT);
+	/* No IOMMU: the MFN is the bus address. */
+	CHECK_EQ(ctl(m, "set iommu 0"), 0);
+	op = run1op(m, op_look(4, 2, 1));
+	CHECK_EQ(op.status, 0);
+	CHECK_EQ(op.u.lookup_foreign_page.bfn, g1 + 3);
+	CHECK_EQ(ctl(m, "set iommu 1"), 0);
+	CHECK_EQ(ctl(m, "set strict 0"), 0);
+	/* Reserved input flags: logged. */
+	op = op_look(5, 2, 1);
+	op.flags = RW;
+	CHECK_EQ(run1(m, op), 0);
+	CHECK_EQ(cnt(m, "ce_reserved"), 1);
+	hvs_model_destroy(m);
+
+	m = mk_foreign();
+	CHECK_EQ(ctl(m, "set default_map window"), 0);
+	CHECK_EQ(ctl(m, "set window_offset 0x10000"), 0);
+	op = run1op(m, op_look(1, 2, 1));
+	CHECK_EQ(op.status, 0);
+	g1 = op.u.lookup_foreign_page.bfn - 0x10000;
+	CHECK_EQ(fi(m, g1).owner, 2);
+	CHECK_EQ(xl(m, g1 + 0x10000).mfn, g1);
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(unmap_foreign_statuses)
+{
+	struct hvs_model *m = mk_foreign();
+	struct pv_iommu_op op;
+	u64 b;
+
+	CHECK_EQ(run1(m, op_mapf(100, 0, 2, 1, RW)), 0);
+	CHECK_EQ(run1(m, op_unmapf(100, 2, 0)), -ENOENT);
+	CHECK_EQ(run1(m, op_unmapf(100, 1, ORD(1))), -ENOENT);
+	CHECK_EQ(run1(m, op_unmapf(101, 1, 0)), -ENOENT);
+	CHECK_EQ(run1(m, op_unmapf(100, 1, ORD(30))), -ENOENT);
+	CHECK_EQ(run1(m, op_unmapf(100, 1, 0)), 0);
+	CHECK_EQ(run1(m, op_unmapf(100, 1, 0)), -ENOENT);
+	op = run1op(m, op_look(1, 2, 1));
+	b = op.u.lookup_foreign_page.bfn;
+	CHECK_EQ(fi(m, b).refs, 1);
+	CHECK_EQ(run1(m, op_unmapf(b, 2, 0)), -ENOENT);
+	CHECK_EQ(run1(m, op_unmapf(b, 1, 0)), 0);
+	CHECK_EQ(fi(m, b).refs, 0);
+	CHECK_EQ(run1(m, op_mapf(104, 4, 2, 1, RW | ORD(2))), 0);
+	CHECK_EQ(run1(m, op_unmapf(104, 1, 0)), -ENOENT);
+	CHECK_EQ(run1(m, op_unmapf(104, 1, ORD(2) | 1)), 0);
+	CHECK_EQ(cnt(m, "ce_reserved"), 1);
+	CHECK(audit_dirty(m));
+	CHECK_EQ(ctl(m, "clear_errors"), 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+/* ---- ballooning, swap, notifications, domain teardown -------------------- */
+
+UNIT_TEST(balloon_swap_and_invalidate)
+{
+	struct hvs_model *m = mk_foreign();
+	struct hvs_xlate x;
+	u64 g0 = p2m_of(m, 0, 2), bfn;
+
+	/* gfn 0: both ioservers mapped it with swap_mfn. */
+	CHECK_EQ(run1(m, op_mapf(100, 0, 2, 1, RW | SWAP)), 0);
+	CHECK_EQ(run1(m, op_mapf(101, 0, 2, 2, IOMMU_OP_readable | SWAP)), 0);
+	/* gfn 1: one mapping without swap_mfn. */
+	CHECK_EQ(run1(m, op_mapf(102, 1, 2, 1, RW | SWAP)), 0);
+	CHECK_EQ(run1(m, op_mapf(103, 1, 2, 2, RW)), 0);
+	CHECK_EQ(fi(m, g0).refs, 2);
+	CHECK_EQ(ctl(m, "balloon_out 2 0"), 0);
+	x = xl(m, 100);
+	CHECK_EQ(x.src, HVS_XS_SCRATCH);
+	CHECK_EQ(x.mfn, hvs_scratch_mfn(m));
+	CHECK_EQ(xl(m, 101).mfn, hvs_scratch_mfn(m));
+	CHECK_EQ(fi(m, g0).owner, HVS_DOMID_FREE);
+	CHECK_EQ(fi(m, g0).refs, 0);
+	CHECK_EQ(hvs_notify_pop(m, 2, 1, &bfn), 0);
+	CHECK_EQ(bfn, 100);
+	CHECK_EQ(hvs_notify_pop(m, 2, 1, &bfn), -EAGAIN);
+	CHECK_EQ(hvs_notify_pop(m, 2, 2, &bfn), 0);
+	CHECK_EQ(bfn, 101);
+	CHECK_EQ(cnt(m, "swaps"), 2);
+	CHECK(audit_dirty(m));	/* mappings still live */
+	/* gfn 1: not all swappable: the page stays until both unmap. */
+	CHECK_EQ(ctl(m, "balloon_out 2 1"), 0);
+	CHECK_EQ(xl(m, 102).mfn, g0 + 1);
+	CHECK_EQ(fi(m, g0 + 1).owner, 2);
+	CHECK_EQ(fi(m, g0 + 1).allocated, false);
+	CHECK_EQ(fi(m, g0 + 1).refs, 2);
+	CHECK_EQ(hvs_notify_pop(m, 2, 1, &bfn), 0);
+	CHECK_EQ(bfn, 102);
+	CHECK_EQ(hvs_notify_pop(m, 2, 2, &bfn), 0);
+	CHECK_EQ(bfn, 103);
+	CHECK_EQ(run1(m, op_unmapf(102, 1, 0)), 0);
+	CHECK_EQ(fi(m, g0 + 1).refs, 1);
+	CHECK_EQ(run1(m, op_unmapf(103, 2, 0)), 0);
+	CHECK_EQ(fi(m, g0 + 1).owner, HVS_DOMID_FREE);
+	/* Swapped entries are unmapped like the others. */
+	CHECK_EQ(run1(m, op_unmapf(100, 1, 0)), 0);
+	CHECK_EQ(run1(m, op_unmapf(101, 2, 0)), 0);
+	CHECK_EQ(xl(m, 100).src, HVS_XS_NONE);
+	CHECK(audit_clean(m));
+	/* Repopulate: the same frame if free. */
+	CHECK_EQ(ctl(m, "populate 2 0"), 0);
+	CHECK_EQ(p2m_of(m, 0, 2), g0);
+	CHECK_EQ(ctl(m, "populate 2 0"), -EEXIST);
+	CHECK_EQ(ctl(m, "balloon_out 2 1"), -ENOENT);
+	CHECK_EQ(ctl(m, "balloon_out 2 99"), -EINVAL);
+	CHECK_EQ(ctl(m, "balloon_out 7 1"), -ENOENT);
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(domain_and_ioserver_teardown)
+{
+	struct hvs_model *m = mk_foreign();
+	struct obuf o;
+	u64 g0 = p2m_of(m, 0, 2);
+
+	CHECK_EQ(run1(m, op_mapf(100, 0, 2, 1, RW)), 0);
+	CHECK_EQ(ctl(m, "ioserver_destroy 2 1"), 0);
+	CHECK_EQ(ctl(m, "ioserver_destroy 2 1"), -ENOENT);
+	CHECK_EQ(ctl(m, "ioserver_create 2 1"), -EBUSY);
+	CHECK_EQ(run1(m, op_mapf(101, 1, 2, 1, RW)), -ENODEV);
+	audit(m, &o);
+	CHECK(ob_has(&o, "mappings_of_destroyed_ioservers 1"));
+	/* The guest balloons the page out: the invalidate is lost. */
+	CHECK_EQ(ctl(m, "balloon_out 2 0"), 0);
+	CHECK_EQ(cnt(m, "notify_lost"), 1);
+	CHECK_EQ(ctl(m, "domain_destroy 2"), 0);
+	CHECK_EQ(ctl(m, "domain_destroy 2"), -EBUSY);
+	CHECK_EQ(ctl(m, "domain_create 2 4"), -EEXIST);
+	CHECK_EQ(fi(m, g0).owner, 2);
+	CHECK_EQ(fi(m, g0 + 1).owner, HVS_DOMID_FREE);
+	audit(m, &o);
+	CHECK(ob_has(&o, "mappings_of_dying_domains 1"));
+	CHECK(ob_has(&o, "violations: 0"));
+	/* The emulator finally unmaps: frame and domain go. */
+	CHECK_EQ(run1(m, op_unmapf(100, 1, 0)), 0);
+	CHECK_EQ(fi(m, g0).owner, HVS_DOMID_FREE);
+	CHECK_EQ(ctl(m, "domain_create 2 4"), 0);
+	CHECK_EQ(ctl(m, "domain_destroy 0"), -EPERM);
+	CHECK_EQ(ctl(m, "domain_destroy 99"), -ENOENT);
+	CHECK_EQ(ctl(m, "domain_create 6 100000"), -EINVAL);
+	CHECK_EQ(ctl(m, "domain_create 6 90"), -ENOMEM);
+	CHECK_EQ(ctl(m, "domain_create 0 1"), -EINVAL);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+/* ---- pmem ------------------------------------------------------------------ */
+
+static long pmem(struct hvs_model *m, u64 s, u64 e, u64 rs, u64 re, u64 ds,
+		 u64 de)
+{
+	struct xpv_xenpf_pmem_add op = { s, e, rs, re, ds, de };
+
+	return hvs_pmem_add(m, &op);
+}
+
+UNIT_TEST(pmem_report_checks)
+{
+	struct hvs_model *m = mk();
+	const u64 R = 0x140000, N = 0x40000;	/* 1 GiB region */
+
+	/* 1 GiB: 262144 frames * 40 B = 2560 frames (5 * 2 MiB) needed. */
+	CHECK_EQ(pmem(m, 0, 0, 0, 0, 0, 0), -EINVAL);
+	CHECK_EQ(pmem(m, R, R + N, R, R + 2048, R + 2560, R + N), -ENOSPC);
+	CHECK_EQ(pmem(m, R, R + N, R, R + 2600, R + 2600, R + N), -EINVAL);
+	CHECK_EQ(pmem(m, R, R + N, R, R + 3072, R + 3072, R + N), 0);
+	CHECK_EQ(pmem(m, R, R + N, R, R + 3072, R + 3072, R + N), 0);
+	CHECK_EQ(cnt(m, "pmem_identical"), 1);
+	CHECK_EQ(pmem(m, R, R + N, R, R + 3072, R + 4096, R + N), -EEXIST);
+	CHECK_EQ(pmem(m, R + N - 512, R + N + 512, R + N - 512, R + N,
+		      R + N, R + N + 512), -EEXIST);
+	CHECK_EQ(pmem(m, R + 1, R + N, R, R + 3072, R + 3072, R + N), -EINVAL);
+	CHECK_EQ(pmem(m, R, R + N + 1, R, R + 3072, R + 3072, R + N), -EINVAL);
+	CHECK_EQ(pmem(m, R, R + N, R + 1, R + 3072, R + 3072, R + N), -EINVAL);
+	CHECK_EQ(pmem(m, R, R + N, R, R + 3073, R + 3073, R + N), -EINVAL);
+	CHECK_EQ(pmem(m, R, R + N, R, R + 3072, R + 3072, R + N + 1), -EINVAL);
+	CHECK_EQ(pmem(m, R, R + N, R - 512, R + 3072, R + 3072, R + N),
+		 -EINVAL);
+	CHECK_EQ(pmem(m, R, R + N, R, R + 3072, R + 3000, R + N), -EINVAL);
+	CHECK_EQ(pmem(m, R, R + N, R + 512, R, R + 3072, R + N), -EINVAL);
+	CHECK_EQ(pmem(m, R, R + N, R, R + 3072, R + 5000, R + 4000), -EINVAL);
+	CHECK_EQ(pmem(m, 1ull << 40, (1ull << 40) + 512, 1ull << 40,
+		      (1ull << 40) + 512, (1ull << 40) + 1, (1ull << 40) + 2),
+		 -EINVAL);
+	/* Data at the start, reserved at the end. */
+	CHECK_EQ(pmem(m, 2 * R, 2 * R + N, 2 * R + N - 3072, 2 * R + N,
+		      2 * R, 2 * R + N - 3072), 0);
+	/* The reserved ranges are Xen's now. */
+	CHECK_EQ(run1(m, op_map(0x300, R + 5, RW)), -EPERM);
+	CHECK_EQ(run1(m, op_map(0x300, R + 3072, RW)), 0);
+	CHECK_EQ(fi(m, R + 5).owner, HVS_DOMID_XEN);
+	CHECK_EQ(cnt(m, "ce_xen_frame"), 1);
+	/* Sizes are knobs: compat M2P too. */
+	CHECK_EQ(ctl(m, "set m2p_size 20"), 0);
+	CHECK_EQ(pmem(m, 4 * R, 4 * R + N, 4 * R, 4 * R + 3072, 4 * R + 3072,
+		      4 * R + N), -ENOSPC);
+	CHECK_EQ(ctl(m, "set hardware_domain 0"), 0);
+	CHECK_EQ(pmem(m, 0, 0, 0, 0, 0, 0), -EPERM);
+	CHECK_EQ(ctl(m, "set pmem_enosys 1"), 0);
+	CHECK_EQ(pmem(m, 0, 0, 0, 0, 0, 0), -ENOSYS);
+	hvs_model_destroy(m);
+}
+
+/* ---- fault injection ------------------------------------------------------- */
+
+UNIT_TEST(fault_injection)
+{
+	struct hvs_model *m = mk();
+	struct pv_iommu_op ops[4];
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		ops[i] = op_map(20 + i, 20 + i, RW);
+	/* Stays armed until a batch reaches op 2. */
+	CHECK_EQ(ctl(m, "fault op 2 EIO"), 0);
+	CHECK_EQ(run1(m, op_q()), 0);
+	CHECK_EQ(hvs_iommu_op(m, ops, 4, 4), 0);
+	CHECK_EQ(ops[1].status, 0);
+	CHECK_EQ(ops[2].status, -EIO);
+	CHECK_EQ(ops[3].status, 0);
+	CHECK_EQ(xl(m, 22).src, HVS_XS_DEFAULT);	/* not done */
+	CHECK_EQ(cnt(m, "op_faults"), 1);
+	/* Whole call. */
+	CHECK_EQ(ctl(m, "fault call -14"), 0);
+	ops[0] = op_map(30, 30, RW);
+	ops[0].status = 5;
+	CHECK_EQ(hvs_iommu_op(m, ops, 1, 1), -EFAULT);
+	CHECK_EQ(ops[0].status, 5);
+	CHECK_EQ(hvs_iommu_op(m, ops, 1, 1), 0);
+	/* Preempted after 2: ops 2, 3 untouched (partial batch). */
+	for (i = 0; i < 4; i++) {
+		ops[i] = op_map(40 + i, 40 + i, RW);
+		ops[i].status = 1;
+	}
+	CHECK_EQ(ctl(m, "fault preempt 2"), 0);
+	CHECK_EQ(hvs_iommu_op(m, ops, 4, 4), 0);
+	CHECK_EQ(ops[1].status, 0);
+	CHECK_EQ(ops[2].status, 1);
+	CHECK_EQ(ops[3].status, 1);
+	CHECK_EQ(cnt(m, "preemptions"), 1);
+	/* A continuation flushes in the middle. */
+	for (i = 0; i < 4; i++)
+		ops[i] = op_unmap(40 + i, 0);
+	CHECK_EQ(ctl(m, "fault continue 1"), 0);
+	i = cnt(m, "flushes");
+	CHECK_EQ(hvs_iommu_op(m, ops, 2, 2), 0);
+	CHECK_EQ(cnt(m, "flushes"), i + 2);
+	CHECK_EQ(cnt(m, "continuations"), 1);
+	/* A skipped flush leaves the IOTLB stale: the audit sees it. */
+	CHECK_EQ(ctl(m, "fault flush"), 0);
+	CHECK_EQ(run1(m, op_unmap(20, 0)), 0);
+	CHECK_EQ(fi(m, 20).refs, 1);
+	CHECK(audit_dirty(m));
+	CHECK_EQ(cnt(m, "flushes_skipped"), 1);
+	CHECK_EQ(ctl(m, "flush"), 0);
+	CHECK_EQ(fi(m, 20).refs, 0);
+	/* Bad fault commands. */
+	CHECK_EQ(ctl(m, "fault op 2"), -EINVAL);
+	CHECK_EQ(ctl(m, "fault op x EIO"), -EINVAL);
+	CHECK_EQ(ctl(m, "fault op 1 E2BIG"), -EINVAL);
+	CHECK_EQ(ctl(m, "fault call 0"), -EINVAL);
+	CHECK_EQ(ctl(m, "fault preempt 65536"), -EINVAL);
+	CHECK_EQ(ctl(m, "fault op 1 EIO"), 0);
+	CHECK_EQ(ctl(m, "fault clear"), 0);
+	CHECK_EQ(run1(m, op_q()), 0);
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(ctl_language)
+{
+	struct hvs_model *m = mk();
+	static const char *const bad[] = {
+		"", "   ", "bogus", "set", "set strict", "set strict 2",
+		"set nosuch 1", "set max_order 0x", "set max_order 99999999999",
+		"domain_create", "domain_create 5", "domain_create 5 4 nope",
+		"pin", "pin x", "balloon_out 1", "rmrr 0 0",
+		"xen_range 0 0", "baseline now", "a b c d e f g h i",
+		"set max_order 123456789012345678901234",
+		"fault", "fault nothing 1",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (ctl(m, "%s", bad[i]) != -EINVAL) {
+			fprintf(stderr, "  accepted: '%s'\n", bad[i]);
+			CHECK(0);
+		}
+	CHECK_EQ(ctl(m, "set strict y"), 0);
+	CHECK(hvs_config_get(m)->strict);
+	CHECK_EQ(ctl(m, "  set\tstrict off \n"), 0);
+	CHECK(!hvs_config_get(m)->strict);
+	CHECK_EQ(ctl(m, "set max_order 0x3"), 0);
+	CHECK_EQ(hvs_config_get(m)->max_order, 3);
+	CHECK_EQ(ctl(m, "xen_range 5 1"), -EBUSY);	/* dom0's frame */
+	CHECK_EQ(ctl(m, "xen_range 0x90000 16"), 0);
+	CHECK_EQ(run1(m, op_map(1, 0x90003, RW)), -EPERM);
+	CHECK_EQ(ctl(m, "xen_range 0x100000020 1"), 0);	/* a free pool frame */
+	CHECK_EQ(fi(m, 0x100000020).owner, HVS_DOMID_XEN);
+	CHECK_EQ(run1(m, op_map(2, 2, RW)), 0);
+	CHECK_EQ(ctl(m, "rmrr 2 1"), -EBUSY);
+	CHECK_EQ(hvs_counter(m, "nosuch"), HVS_INVALID);
+	CHECK_EQ(ctl(m, "reset"), 0);
+	CHECK_EQ(cnt(m, "hypercalls"), 0);
+	CHECK_EQ(ctl(m, "clear_errors"), 0);
+	CHECK_EQ(cnt(m, "ce_total"), 0);
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(views_and_dump)
+{
+	struct hvs_model *m = mk_foreign();
+	struct hvs_out out;
+	struct hvs_mapping mp;
+	struct obuf *o = calloc(1, sizeof(*o));
+	unsigned int v;
+
+	out.emit = ob_emit;
+	out.ctx = o;
+	CHECK_EQ(run1(m, op_map(8, 8, RW | ORD(3))), 0);
+	CHECK_EQ(run1(m, op_mapf(100, 0, 2, 1, IOMMU_OP_readable)), 0);
+	CHECK_EQ(run1(m, op_look(1, 3, 1)), 0);
+	CHECK_EQ(hvs_mapping_get(m, 0, &mp), 0);
+	CHECK_EQ(mp.bfn, 8);
+	CHECK_EQ(mp.order, 3);
+	CHECK_EQ(mp.refkind, HVS_REF_RW);
+	CHECK_EQ(hvs_mapping_get(m, 1, &mp), 0);
+	CHECK_EQ(mp.kind, HVS_KIND_FOREIGN);
+	CHECK_EQ(mp.refkind, HVS_REF_RO);
+	CHECK_EQ(hvs_mapping_get(m, 2, &mp), 0);
+	CHECK_EQ(mp.kind, HVS_KIND_LOOKUP);
+	CHECK_EQ(hvs_mapping_get(m, 3, &mp), -ENOENT);
+	hvs_mapping_show(&mp, &out);
+	CHECK(ob_has(o, "kind=lookup dom=3 ios=1 perm=rw ref=ro"));
+	for (v = 0; v < HVS_VIEW_NR; v++)
+		hvs_show(m, v, &out);
+	CHECK(ob_has(o, "\nmax_order 9\n"));
+	CHECK(ob_has(o, "\nop_map_page 1\n"));
+	CHECK(ob_has(o, "\nst_map_foreign_page_ok 1\n"));
+	CHECK(ob_has(o, "domain 2 pages 8 populated 8"));
+	CHECK_EQ(ob_get(o, "table_writes "), 2);
+	hvs_model_destroy(m);
+	free(o);
+}
+
+/* ---- deliberately wrong callers: the audit must catch each ------------- */
+
+UNIT_TEST(wrong_caller_refcount_leak)
+{
+	struct hvs_model *m = mk();
+	struct obuf o;
+
+	CHECK(audit_clean(m));
+	/* Maps a page, "forgets" it (never unmaps), gives the page back. */
+	CHECK_EQ(run1(m, op_map(30, 30, RW)), 0);
+	CHECK_EQ(ctl(m, "balloon_out 0 30"), 0);
+	CHECK_EQ(audit(m, &o), 1);
+	CHECK(ob_has(&o, "released mfn 0x1e still held by 1 mapping refs"));
+	CHECK(ob_has(&o, "total refs 1 baseline 0 DIFF"));
+	CHECK(ob_has(&o, "total zombies 1 baseline 0 DIFF"));
+	CHECK(ob_has(&o, "at_baseline: no"));
+	CHECK(ob_has(&o, "verdict: dirty"));
+	/* A leak without ballooning still leaves the ledger off baseline. */
+	CHECK_EQ(run1(m, op_unmap(30, 0)), 0);
+	CHECK_EQ(fi(m, 30).owner, HVS_DOMID_FREE);
+	CHECK(audit_clean(m));
+	CHECK_EQ(run1(m, op_map(31, 31, IOMMU_OP_readable)), 0);
+	CHECK_EQ(audit(m, &o), 0);
+	CHECK(ob_has(&o, "total recs_self 1 baseline 0 DIFF"));
+	CHECK(ob_has(&o, "verdict: dirty"));
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(wrong_caller_unmap_without_flush)
+{
+	struct hvs_model *m = mk();
+	struct pv_iommu_op op;
+	struct obuf o;
+
+	/* no_ref_cnt: nothing pins the page but the caller's discipline. */
+	CHECK_EQ(run1(m, op_map(40, 40, RW | NOREF)), 0);
+	op = op_unmap(40, 0);
+	CHECK_EQ(hvs_op_one(m, &op), 0);
+	/* No flush, and the page is given back: a device can still DMA. */
+	CHECK_EQ(ctl(m, "balloon_out 0 40"), 0);
+	CHECK_EQ(fi(m, 40).owner, HVS_DOMID_FREE);
+	CHECK_EQ(audit(m, &o), 2);
+	CHECK(ob_has(&o, "missing flush"));
+	CHECK(ob_has(&o, "event freed_while_in_iotlb mfn 0x28 bfn 0x28"));
+	hvs_flush(m);
+	CHECK_EQ(audit(m, &o), 1);	/* the event stays */
+	CHECK_EQ(ctl(m, "clear_errors"), 0);
+	CHECK(audit_clean(m));
+	/* Mapped without a reference and given back while mapped. */
+	CHECK_EQ(run1(m, op_map(41, 41, RW | NOREF)), 0);
+	CHECK_EQ(ctl(m, "balloon_out 0 41"), 0);
+	CHECK_EQ(audit(m, &o), 2);
+	CHECK(ob_has(&o, "event freed_while_mapped mfn 0x29"));
+	CHECK(ob_has(&o, "(freed while mapped)"));
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(wrong_caller_maps_xen_frame)
+{
+	struct hvs_model *m = mk();
+	struct obuf o;
+
+	CHECK_EQ(run1(m, op_map(50, XEN0 + 1, RW | NOREF)), -EPERM);
+	CHECK_EQ(audit(m, &o), 0);
+	CHECK(ob_has(&o, "caller_error: xen_frame subop=map_page dom=0 bfn=0x32 frame=0x100000001"));
+	CHECK(ob_has(&o, "caller_errors: 1"));
+	CHECK(ob_has(&o, "verdict: dirty"));
+	CHECK_EQ(ctl(m, "clear_errors"), 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+/* ---- reference model for the random test ------------------------------- */
+
+#define RNF		(D0PAGES + XENF + 1 + POOLF)
+#define RBFN		512
+#define RWIN		0x1000
+#define RNB		(RBFN + 64)	/* bfn universe: [0,512) + window */
+#define RMAPS		4096
+#define RSTALE		4096
+#define RDOMS		4
+#define RIOS		3
+#define RQ		256
+#define RDPAGES		16
+#define RMAXREC		600
+
+struct rframe {
+	unsigned int owner;
+	bool alloc;
+	bool pinned;
+	u64 gfn;
+};
+
+struct rmap {
+	bool used;
+	u64 bfn, mfn, gfn;
+	unsigned int order, kind, perm, refkind, domid, ios;
+	bool swap, swapped;
+};
+
+struct rstale {
+	u64 bfn, mfn;
+	unsigned int order, refkind;
+	bool def;
+};
+
+struct rios {
+	bool used, live;
+	unsigned int id;
+	u64 q[RQ];
+	unsigned int qn;
+};
+
+struct rdom {
+	bool used;
+	unsigned int domid;
+	u64 nr;
+	u64 p2m[RDPAGES];
+	u64 orig[RDPAGES];
+	bool dying, target;
+	struct rios ios[RIOS];
+};
+
+struct rfault {
+	int op_at, op_err, pre_at, cont_at, call_err;
+	bool flush_skip;
+};
+
+struct ref {
+	struct hvs_config c;
+	struct rframe f[RNF];
+	struct rmap *maps;
+	unsigned int nmaps;	/* high water mark */
+	unsigned int live;
+	struct rstale st[RSTALE];
+	unsigned int nst;
+	bool disp[RNB];
+	u64 hi[8192];		/* displaced BFNs outside the universe */
+	unsigned int nhi;
+	u64 d0p2m[D0PAGES];
+	struct rdom d[RDOMS];
+	u64 ce[5];
+	u64 ve;
+	u64 lost;
+	struct rfault ft;
+};
+
+static const u64 R_RMRR = 0x1f0;	/* rmrr 0x1f0 4 */
+
+static int rfidx(u64 mfn)
+{
+	if (mfn < D0PAGES)
+		return mfn;
+	if (mfn >= HVS_EXTRA_BASE && mfn < HVS_EXTRA_BASE + XENF + 1 + POOLF)
+		return D0PAGES + (mfn - HVS_EXTRA_BASE);
+	return -1;
+}
+
+static u64 rfmfn(int i)
+{
+	return i < D0PAGES ? (u64)i : HVS_EXTRA_BASE + (i - D0PAGES);
+}
+
+static int rbidx(u64 bfn)
+{
+	if (bfn < RBFN)
+		return bfn;
+	if (bfn >= RWIN && bfn < RWIN + 64)
+		return RBFN + (bfn - RWIN);
+	return -1;
+}
+
+static bool r_covers(u64 base, unsigned int order, u64 x)
+{
+	return x >= base && x - base < (1ull << order);
+}
+
+static void r_refs(struct ref *r, u64 mfn, u32 *refs, u32 *wrefs)
+{
+	unsigned int i;
+
+	*refs = 0;
+	*wrefs = 0;
+	if (rfidx(mfn) < 0)
+		return;
+	for (i = 0; i < r->nmaps; i++) {
+		struct rmap *p = &r->maps[i];
+
+		if (!p->used || p->swapped || p->refkind == HVS_REF_NONE ||
+		    !r_covers(p->mfn, p->order, mfn))
+			continue;
+		(*refs)++;
+		if (p->refkind == HVS_REF_RW)
+			(*wrefs)++;
+	}
+	for (i = 0; i < r->nst; i++) {
+		struct rstale *s = &r->st[i];
+
+		if (s->refkind == HVS_REF_NONE || !r_covers(s->mfn, s->order, mfn))
+			continue;
+		(*refs)++;
+		if (s->refkind == HVS_REF_RW)
+			(*wrefs)++;
+	}
+}
+
+static struct rdom *r_dom(struct ref *r, unsigned int domid)
+{
+	unsigned int i;
+
+	for (i = 0; i < RDOMS; i++)
+		if (r->d[i].used && r->d[i].domid == domid)
+			return &r->d[i];
+	return NULL;
+}
+
+static struct rios *r_ios(struct rdom *d, unsigned int id)
+{
+	unsigned int i;
+
+	for (i = 0; d && i < RIOS; i++)
+		if (d->ios[i].used && d->ios[i].id == id)
+			return &d->ios[i];
+	return NULL;
+}
+
+static unsigned int r_ios_recs(struct ref *r, unsigned int domid,
+			       unsigned int id)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < r->nmaps; i++)
+		if (r->maps[i].used && r->maps[i].kind != HVS_KIND_SELF &&
+		    r->maps[i].domid == domid && r->maps[i].ios == id)
+			n++;
+	return n;
+}
+
+static void r_reap_domains(struct ref *r)
+{
+	unsigned int i, k, j;
+
+	for (i = 0; i < RDOMS; i++) {
+		struct rdom *d = &r->d[i];
+		bool busy = false;
+
+		if (!d->used)
+			continue;
+		for (j = 0; j < RIOS; j++)
+			if (d->ios[j].used && !d->ios[j].live &&
+			    !r_ios_recs(r, d->domid, d->ios[j].id))
+				d->ios[j].used = false;
+		if (!d->dying)
+			continue;
+		for (k = 0; k < RNF && !busy; k++)
+			if (r->f[k].owner == d->domid)
+				busy = true;
+		for (k = 0; k < r->nmaps && !busy; k++)
+			if (r->maps[k].used && r->maps[k].domid == d->domid)
+				busy = true;
+		if (!busy)
+			d->used = false;
+	}
+}
+
+/* Free the frame if nothing holds it; log violations like Xen's audit. */
+static void r_maybe_free(struct ref *r, u64 mfn)
+{
+	int i = rfidx(mfn);
+	unsigned int k;
+	u32 refs, wrefs;
+	bool mapped = false, stale = false;
+
+	if (i < 0 || r->f[i].owner > HVS_DOMID_MAX || r->f[i].alloc)
+		return;
+	r_refs(r, mfn, &refs, &wrefs);
+	if (refs)
+		return;
+	for (k = 0; k < r->nmaps; k++)
+		if (r->maps[k].used && !r->maps[k].swapped &&
+		    r_covers(r->maps[k].mfn, r->maps[k].order, mfn))
+			mapped = true;
+	for (k = 0; k < r->nst; k++)
+		if (!r->st[k].def && r_covers(r->st[k].mfn, r->st[k].order, mfn))
+			stale = true;
+	r->ve += mapped + stale;
+	r->f[i].owner = HVS_DOMID_FREE;
+	r->f[i].pinned = false;
+	r->f[i].gfn = HVS_INVALID;
+}
+
+static void r_flush(struct ref *r)
+{
+	struct rstale tmp[RSTALE];
+	unsigned int n = r->nst, i;
+	u64 j;
+
+	memcpy(tmp, r->st, n * sizeof(tmp[0]));
+	r->nst = 0;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < (1ull << tmp[i].order); j++)
+			if (tmp[i].refkind != HVS_REF_NONE)
+				r_maybe_free(r, tmp[i].mfn + j);
+	r_reap_domains(r);
+}
+
+static bool r_map_cap(struct ref *r)
+{
+	return r->c.map_cap && r->c.iommu && !r->c.passthrough &&
+	       (r->c.hardware_domain || r->c.has_devices);
+}
+
+static bool r_nonstrict(struct ref *r)
+{
+	return r->c.hardware_domain && !r->c.strict;
+}
+
+static bool r_map_all(struct ref *r)
+{
+	return r_map_cap(r) && r->c.map_all_gfns && r_nonstrict(r);
+}
+
+static bool r_displaced(struct ref *r, u64 bfn)
+{
+	int b = rbidx(bfn);
+	unsigned int i;
+
+	if (b >= 0)
+		return r->disp[b];
+	for (i = 0; i < r->nhi; i++)
+		if (bfn == r->hi[i])
+			return true;
+	return false;
+}
+
+static bool r_default(struct ref *r, u64 bfn, u64 *mfn)
+{
+	u64 cand;
+	int i;
+
+	if (bfn >= R_RMRR && bfn < R_RMRR + 4) {
+		*mfn = bfn;
+		return true;
+	}
+	if (r->c.default_map == HVS_DEFMAP_IDENTITY) {
+		cand = bfn;
+	} else if (r->c.default_map == HVS_DEFMAP_WINDOW) {
+		if (bfn < r->c.window_offset)
+			return false;
+		cand = bfn - r->c.window_offset;
+	} else {
+		return false;
+	}
+	i = rfidx(cand);
+	if (i < 0 || r->f[i].owner == HVS_DOMID_XEN)
+		return false;
+	if (!r_nonstrict(r) && (r->f[i].owner != 0 || !r->f[i].alloc))
+		return false;
+	if (r_displaced(r, bfn))
+		return false;
+	*mfn = cand;
+	return true;
+}
+
+static struct rmap *r_table_at(struct ref *r, u64 bfn)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nmaps; i++)
+		if (r->maps[i].used && r->maps[i].kind != HVS_KIND_LOOKUP &&
+		    r_covers(r->maps[i].bfn, r->maps[i].order, bfn))
+			return &r->maps[i];
+	return NULL;
+}
+
+static bool r_table_overlap(struct ref *r, u64 bfn, u64 n, bool lookups)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nmaps; i++) {
+		struct rmap *p = &r->maps[i];
+
+		if (!p->used || (p->kind == HVS_KIND_LOOKUP) != lookups)
+			continue;
+		if (bfn < p->bfn + (1ull << p->order) && p->bfn < bfn + n)
+			return true;
+	}
+	return false;
+}
+
+static struct rmap *r_new_map(struct ref *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < RMAPS; i++) {
+		if (!r->maps[i].used) {
+			memset(&r->maps[i], 0, sizeof(r->maps[i]));
+			r->maps[i].used = true;
+			if (i >= r->nmaps)
+				r->nmaps = i + 1;
+			r->live++;
+			return &r->maps[i];
+		}
+	}
+	return NULL;
+}
+
+static void r_drop_map(struct ref *r, struct rmap *p)
+{
+	p->used = false;
+	r->live--;
+}
+
+static bool r_fits(u64 s, u64 n, unsigned int bits)
+{
+	return s < (1ull << bits) && n <= (1ull << bits) - s;
+}
+
+static void r_displace(struct ref *r, u64 bfn, u64 n)
+{
+	u64 i;
+
+	if (r->c.default_map == HVS_DEFMAP_NONE)
+		return;
+	for (i = 0; i < n; i++) {
+		int b = rbidx(bfn + i);
+
+		if (b >= 0) {
+			r->disp[b] = true;
+		} else if (!r_displaced(r, bfn + i)) {
+			if (r->nhi == sizeof(r->hi) / sizeof(r->hi[0])) {
+				fprintf(stderr, "reference: too many BFNs\n");
+				exit(3);
+			}
+			r->hi[r->nhi++] = bfn + i;
+		}
+	}
+}
+
+static void r_commit(struct ref *r, struct rmap *p)
+{
+	u64 n = 1ull << p->order, i, tmp;
+	bool covered = false;
+
+	if (r->c.default_map != HVS_DEFMAP_NONE) {
+		for (i = 0; i < n; i++)
+			if (r_default(r, p->bfn + i, &tmp))
+				covered = true;
+		if (covered) {
+			struct rstale *s = &r->st[r->nst++];
+
+			s->bfn = p->bfn;
+			s->order = p->order;
+			s->refkind = HVS_REF_NONE;
+			s->def = true;
+			if (!r_default(r, p->bfn, &s->mfn))
+				s->mfn = HVS_INVALID;
+		}
+	}
+	r_displace(r, p->bfn, n);
+}
+
+static bool r_xen(struct ref *r, u64 mfn)
+{
+	int i = rfidx(mfn);
+
+	return i >= 0 && r->f[i].owner == HVS_DOMID_XEN;
+}
+
+static int r_map_page(struct ref *r, struct pv_iommu_op *op)
+{
+	unsigned int fl = op->flags, order = IOMMU_page_order(fl);
+	u64 bfn = op->u.map_page.bfn, gfn = op->u.map_page.gfn, n, k;
+	bool noref = fl & NOREF;
+	unsigned int owner = 0, o;
+	struct rmap *p;
+
+	if ((fl & ~IOMMU_map_page_in_flags) || op->u.map_page._pad)
+		r->ce[0]++;
+	if (!r_map_cap(r))
+		return -EPERM;
+	if (noref && !r_nonstrict(r)) {
+		r->ce[3]++;
+		return -EPERM;
+	}
+	if (order > r->c.max_order)
+		return -ENOSPC;
+	n = 1ull << order;
+	if ((bfn % n) || (gfn % n))
+		return -ENOSPC;
+	if (!(fl & RW))
+		return -EIO;
+	if (!r_fits(bfn, n, r->c.bfn_bits))
+		return -EIO;
+	if (bfn < R_RMRR + 4 && R_RMRR < bfn + n) {
+		r->ce[2]++;
+		return -EACCES;
+	}
+	for (k = 0; k < n; k++) {
+		u64 mfn = gfn + k;
+		int i = rfidx(mfn);
+
+		if (mfn >= (1ull << r->c.mfn_bits))
+			return -EPERM;
+		if (r_xen(r, mfn)) {
+			r->ce[1]++;
+			return -EPERM;
+		}
+		if (i >= 0 && r->f[i].owner == 0 && r->f[i].alloc) {
+			o = 0;
+		} else {
+			if (!r_map_all(r)) {
+				r->ce[4]++;
+				return -EPERM;
+			}
+			if (i >= 0 && r->f[i].owner == HVS_DOMID_FREE && !noref)
+				return -EPERM;
+			o = i >= 0 ? r->f[i].owner : HVS_DOMID_IO;
+		}
+		if (i >= 0 && r->f[i].pinned && (fl & IOMMU_OP_writeable) &&
+		    !noref)
+			return -EPERM;
+		if (k == 0)
+			owner = o;
+		else if (o != owner)
+			return -ENOSPC;
+	}
+	if (r_table_overlap(r, bfn, n, false) || r_table_overlap(r, bfn, n, true))
+		return -EPERM;
+	if (r->live >= RMAXREC)
+		return -EIO;	/* max_records */
+	p = r_new_map(r);
+	p->bfn = bfn;
+	p->mfn = gfn;
+	p->gfn = owner == 0 ? r->f[rfidx(gfn)].gfn : gfn;
+	p->order = order;
+	p->kind = HVS_KIND_SELF;
+	p->perm = fl & RW;
+	p->domid = owner;
+	if (noref || owner == HVS_DOMID_IO)
+		p->refkind = HVS_REF_NONE;
+	else
+		p->refkind = (fl & IOMMU_OP_writeable) ? HVS_REF_RW : HVS_REF_RO;
+	r_commit(r, p);
+	return 0;
+}
+
+static void r_remove(struct ref *r, struct rmap *p)
+{
+	struct rstale *s = &r->st[r->nst++];
+
+	s->bfn = p->bfn;
+	s->mfn = p->mfn;
+	s->order = p->order;
+	s->refkind = p->refkind;
+	s->def = false;
+	r_drop_map(r, p);
+}
+
+static int r_unmap_page(struct ref *r, struct pv_iommu_op *op)
+{
+	unsigned int fl = op->flags, order = IOMMU_page_order(fl);
+	u64 bfn = op->u.unmap_page.bfn, n;
+	struct rmap *p;
+
+	if ((fl & ~IOMMU_unmap_page_in_flags) || op->u.unmap_page._pad[0] ||
+	    op->u.unmap_page._pad[1])
+		r->ce[0]++;
+	if (order > r->c.max_order)
+		return -ENOSPC;
+	n = 1ull << order;
+	if (bfn % n)
+		return -ENOSPC;
+	if (!r_fits(bfn, n, r->c.bfn_bits))
+		return -EIO;
+	p = r_table_at(r, bfn);
+	if (!p)
+		return r_table_overlap(r, bfn, n, false) ? -ENOSPC : -ENOENT;
+	if (p->kind != HVS_KIND_SELF)
+		return -ENOENT;
+	if (p->bfn != bfn || p->order != order)
+		return -ENOSPC;
+	r_remove(r, p);
+	return 0;
+}
+
+static int r_target(struct ref *r, unsigned int domid, unsigned int ios,
+		    struct rdom **dp)
+{
+	struct rdom *d;
+	struct rios *io;
+
+	if (domid == HVS_DOMID_SELF || domid == 0) {
+		r->ce[3]++;
+		return -EPERM;
+	}
+	d = r_dom(r, domid);
+	if (!d || d->dying)
+		return -ENXIO;
+	if (!r->c.hardware_domain && !d->target) {
+		r->ce[3]++;
+		return -EPERM;
+	}
+	io = r_ios(d, ios);
+	if (!io || !io->live)
+		return -ENODEV;
+	*dp = d;
+	return 0;
+}
+
+static int r_map_foreign(struct ref *r, struct pv_iommu_op *op)
+{
+	unsigned int fl = op->flags, order = IOMMU_page_order(fl);
+	u64 bfn = op->u.map_foreign_page.bfn, gfn = op->u.map_foreign_page.gfn;
+	unsigned int ios = op->u.map_foreign_page.ioserver, perm = fl & RW;
+	struct rdom *d;
+	struct rmap *p;
+	u64 n, k, mfn;
+	int st;
+
+	if ((fl & ~IOMMU_map_foreign_in_flags) || op->u.map_foreign_page._pad)
+		r->ce[0]++;
+	if (!r_map_cap(r))
+		return -EPERM;
+	st = r_target(r, op->u.map_foreign_page.domid, ios, &d);
+	if (st)
+		return st;
+	if (order > r->c.max_order)
+		return -ENOSPC;
+	n = 1ull << order;
+	if ((bfn % n) || (gfn % n))
+		return -ENOSPC;
+	if (!perm)
+		return -EIO;
+	if (!r_fits(bfn, n, r->c.bfn_bits))
+		return -EIO;
+	if (bfn < R_RMRR + 4 && R_RMRR < bfn + n) {
+		r->ce[2]++;
+		return -EACCES;
+	}
+	if (gfn >= d->nr || n > d->nr - gfn)
+		return -ENXIO;
+	for (k = 0; k < n; k++)
+		if (d->p2m[gfn + k] == HVS_INVALID)
+			return -ENXIO;
+	mfn = d->p2m[gfn];
+	if (mfn % n)
+		return -ENOSPC;
+	for (k = 1; k < n; k++)
+		if (d->p2m[gfn + k] != mfn + k)
+			return -ENOSPC;
+	p = r_table_at(r, bfn);
+	if (p && p->kind == HVS_KIND_FOREIGN && p->bfn == bfn &&
+	    p->order == order && p->mfn == mfn && p->domid == d->domid &&
+	    p->ios == ios && p->perm == perm && !p->swapped &&
+	    p->swap == !!(fl & SWAP))
+		return 0;
+	if (r_table_overlap(r, bfn, n, false) || r_table_overlap(r, bfn, n, true))
+		return -EPERM;
+	if (r->live >= RMAXREC)
+		return -EIO;
+	p = r_new_map(r);
+	p->bfn = bfn;
+	p->mfn = mfn;
+	p->gfn = gfn;
+	p->order = order;
+	p->kind = HVS_KIND_FOREIGN;
+	p->perm = perm;
+	p->domid = d->domid;
+	p->ios = ios;
+	p->swap = fl & SWAP;
+	p->refkind = (fl & IOMMU_OP_writeable) ? HVS_REF_RW : HVS_REF_RO;
+	r_commit(r, p);
+	return 0;
+}
+
+static int r_lookup(struct ref *r, struct pv_iommu_op *op)
+{
+	unsigned int ios = op->u.lookup_foreign_page.ioserver, i;
+	u64 gfn = op->u.lookup_foreign_page.gfn, mfn, bfn = HVS_INVALID, chk;
+	bool untr = !r->c.iommu || r->c.passthrough;
+	struct rdom *d;
+	struct rmap *p;
+	int st;
+
+	if (op->flags || op->u.lookup_foreign_page._pad)
+		r->ce[0]++;
+	st = r_target(r, op->u.lookup_foreign_page.domid, ios, &d);
+	if (st)
+		return st;
+	if (gfn >= d->nr || d->p2m[gfn] == HVS_INVALID)
+		return -ENXIO;
+	mfn = d->p2m[gfn];
+	if (untr || r->c.default_map == HVS_DEFMAP_IDENTITY)
+		bfn = mfn;
+	else if (r->c.default_map == HVS_DEFMAP_WINDOW)
+		bfn = mfn + r->c.window_offset;
+	if (!untr && bfn != HVS_INVALID &&
+	    (!r_fits(bfn, 1, r->c.bfn_bits) || !r_default(r, bfn, &chk) ||
+	     chk != mfn))
+		bfn = HVS_INVALID;
+	if (bfn == HVS_INVALID) {
+		struct rmap *best = NULL;
+
+		for (i = 0; i < r->nmaps; i++) {
+			p = &r->maps[i];
+			if (p->used && p->kind == HVS_KIND_FOREIGN &&
+			    !p->swapped && p->domid == d->domid &&
+			    p->ios == ios && r_covers(p->mfn, p->order, mfn) &&
+			    (!best || p->bfn < best->bfn))
+				best = p;
+		}
+		if (!best)
+			return -ENOENT;
+		op->u.lookup_foreign_page.bfn = best->bfn + (mfn - best->mfn);
+		op->flags = best->perm;
+		return 0;
+	}
+	op->u.lookup_foreign_page.bfn = bfn;
+	op->flags = RW;
+	for (i = 0; i < r->nmaps; i++)
+		if (r->maps[i].used && r->maps[i].kind == HVS_KIND_LOOKUP &&
+		    r->maps[i].bfn == bfn && r->maps[i].ios == ios)
+			return 0;
+	if (r->live >= RMAXREC)
+		return -ENOENT;
+	p = r_new_map(r);
+	p->bfn = bfn;
+	p->mfn = mfn;
+	p->gfn = gfn;
+	p->kind = HVS_KIND_LOOKUP;
+	p->perm = RW;
+	p->domid = d->domid;
+	p->ios = ios;
+	p->refkind = HVS_REF_RO;
+	return 0;
+}
+
+static int r_unmap_foreign(struct ref *r, struct pv_iommu_op *op)
+{
+	unsigned int fl = op->flags, order = IOMMU_page_order(fl), i;
+	unsigned int ios = op->u.unmap_foreign_page.ioserver;
+	u64 bfn = op->u.unmap_foreign_page.bfn;
+	struct rmap *p;
+
+	if ((fl & ~IOMMU_unmap_foreign_in_flags) ||
+	    op->u.unmap_foreign_page._pad0 || op->u.unmap_foreign_page._pad1 ||
+	    op->u.unmap_foreign_page._pad2)
+		r->ce[0]++;
+	if (order > r->c.max_order || (bfn % (1ull << order)))
+		return -ENOENT;
+	p = r_table_at(r, bfn);
+	if (p && p->kind == HVS_KIND_FOREIGN && p->bfn == bfn &&
+	    p->ios == ios && p->order == order) {
+		r_remove(r, p);
+		return 0;
+	}
+	if (order)
+		return -ENOENT;
+	for (i = 0; i < r->nmaps; i++) {
+		p = &r->maps[i];
+		if (p->used && p->kind == HVS_KIND_LOOKUP && p->bfn == bfn &&
+		    p->ios == ios) {
+			u64 mfn = p->mfn;
+
+			r_drop_map(r, p);
+			r_maybe_free(r, mfn);
+			r_reap_domains(r);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int r_op(struct ref *r, struct pv_iommu_op *op)
+{
+	switch (op->subop_id) {
+	case IOMMUOP_query_caps:
+		if (op->flags || op->u.query_caps._pad[0] ||
+		    op->u.query_caps._pad[1])
+			r->ce[0]++;
+		op->flags = 0;
+		if (r_map_cap(r))
+			op->flags = IOMMU_QUERY_map_cap | ORD(r->c.max_order) |
+				    (r_map_all(r) ? IOMMU_QUERY_map_all_gfns : 0);
+		op->u.query_caps.offset =
+			r->c.default_map == HVS_DEFMAP_WINDOW ?
+			r->c.window_offset : 0;
+		return 0;
+	case IOMMUOP_map_page:
+		return r_map_page(r, op);
+	case IOMMUOP_unmap_page:
+		return r_unmap_page(r, op);
+	case IOMMUOP_map_foreign_page:
+		return r_map_foreign(r, op);
+	case IOMMUOP_lookup_foreign_page:
+		return r_lookup(r, op);
+	case IOMMUOP_unmap_foreign_page:
+		return r_unmap_foreign(r, op);
+	}
+	return -ENODEV;
+}
+
+/* The hypercall, as Documentation/hvstub.rst describes it. */
+static long r_hypercall(struct ref *r, struct pv_iommu_op *ops,
+			unsigned int count)
+{
+	unsigned int i;
+
+	if (r->c.disabled || (!r->c.hardware_domain && r->c.nonhw_enosys))
+		return -ENOSYS;
+	if ((int)count < 0)
+		return -EINVAL;
+	if (!count)
+		return 0;
+	if (r->ft.call_err) {
+		long e = r->ft.call_err;
+
+		r->ft.call_err = 0;
+		return e;
+	}
+	for (i = 0; i < count; i++) {
+		struct pv_iommu_op op;
+		int st;
+
+		if (r->ft.pre_at == (int)i) {
+			r->ft.pre_at = -1;
+			break;
+		}
+		if (r->ft.cont_at == (int)i) {
+			r->ft.cont_at = -1;
+			r_flush(r);
+		}
+		if (r->ft.op_at == (int)i) {
+			r->ft.op_at = -1;
+			ops[i].status = r->ft.op_err;
+			continue;
+		}
+		op = ops[i];
+		st = r_op(r, &op);
+		ops[i].status = st;
+		if (op.subop_id == IOMMUOP_query_caps) {
+			ops[i].flags = op.flags;
+			ops[i].u.query_caps.offset = op.u.query_caps.offset;
+		} else if (op.subop_id == IOMMUOP_lookup_foreign_page && !st) {
+			ops[i].flags = op.flags;
+			ops[i].u.lookup_foreign_page.bfn =
+				op.u.lookup_foreign_page.bfn;
+		}
+	}
+	if (r->ft.flush_skip)
+		r->ft.flush_skip = false;
+	else
+		r_flush(r);
+	return 0;
+}
+
+/* ---- reference commands ------------------------------------------------- */
+
+static u64 r_pool_find(struct ref *r, u64 n, bool contig, u64 align)
+{
+	u64 i, run = 0;
+
+	for (i = 0; i < POOLF; i++) {
+		u64 mfn = POOL0 + i;
+
+		if (r->f[rfidx(mfn)].owner != HVS_DOMID_FREE) {
+			run = 0;
+			continue;
+		}
+		if (!contig)
+			return mfn;
+		if (!run && (mfn & (align - 1)))
+			continue;
+		if (++run == n)
+			return mfn - n + 1;
+	}
+	return HVS_INVALID;
+}
+
+static void r_assign(struct ref *r, unsigned int domid, u64 gfn, u64 mfn)
+{
+	struct rframe *f = &r->f[rfidx(mfn)];
+
+	f->owner = domid;
+	f->alloc = true;
+	f->pinned = false;
+	f->gfn = gfn;
+}
+
+static int r_domain_create(struct ref *r, unsigned int domid, u64 nr,
+			   bool target, bool contig)
+{
+	struct rdom *d = NULL;
+	u64 i, base = 0, align = 1, freecnt = 0;
+
+	if (r_dom(r, domid))
+		return -EEXIST;
+	for (i = 0; i < RDOMS; i++)
+		if (!r->d[i].used) {
+			d = &r->d[i];
+			break;
+		}
+	if (contig) {
+		while (align < nr)
+			align <<= 1;
+		base = r_pool_find(r, nr, true, align);
+		if (base == HVS_INVALID)
+			return -ENOMEM;
+	} else {
+		for (i = 0; i < POOLF; i++)
+			if (r->f[rfidx(POOL0 + i)].owner == HVS_DOMID_FREE)
+				freecnt++;
+		if (freecnt < nr)
+			return -ENOMEM;
+	}
+	memset(d, 0, sizeof(*d));
+	d->used = true;
+	d->domid = domid;
+	d->nr = nr;
+	d->target = target;
+	for (i = 0; i < nr; i++) {
+		u64 gfn = contig ? i : nr - 1 - i;
+		u64 mfn = contig ? base + i : r_pool_find(r, 1, false, 1);
+
+		r_assign(r, domid, gfn, mfn);
+		d->p2m[gfn] = mfn;
+		d->orig[gfn] = mfn;
+	}
+	return 0;
+}
+
+static void r_release(struct ref *r, u64 *p2m, u64 gfn)
+{
+	u64 mfn = p2m[gfn];
+	struct rframe *f = &r->f[rfidx(mfn)];
+
+	p2m[gfn] = HVS_INVALID;
+	f->alloc = false;
+	f->pinned = false;
+	f->gfn = HVS_INVALID;
+	r_maybe_free(r, mfn);
+}
+
+static void r_notify(struct ref *r, struct rdom *d, unsigned int ios, u64 bfn)
+{
+	struct rios *io = r_ios(d, ios);
+
+	if (!io || !io->live || io->qn == RQ) {
+		r->lost++;
+		return;
+	}
+	io->q[io->qn++] = bfn;
+}
+
+static int r_balloon(struct ref *r, unsigned int domid, u64 gfn)
+{
+	struct rdom *d = domid ? r_dom(r, domid) : NULL;
+	u64 *p2m = domid ? (d ? d->p2m : NULL) : r->d0p2m;
+	u64 nr = domid ? (d ? d->nr : 0) : D0PAGES, mfn;
+	unsigned int i, aff = 0, swp = 0;
+
+	if (!p2m)
+		return -ENOENT;
+	if (d && d->dying)
+		return -EBUSY;
+	if (gfn >= nr)
+		return -EINVAL;
+	mfn = p2m[gfn];
+	if (mfn == HVS_INVALID)
+		return -ENOENT;
+	if (r->f[rfidx(mfn)].pinned)
+		return -EBUSY;
+	if (domid) {
+		for (i = 0; i < r->nmaps; i++) {
+			struct rmap *p = &r->maps[i];
+
+			if (!p->used || p->kind == HVS_KIND_SELF || p->swapped ||
+			    p->domid != domid || !r_covers(p->mfn, p->order, mfn))
+				continue;
+			aff++;
+			if (p->kind == HVS_KIND_FOREIGN && p->swap && !p->order)
+				swp++;
+			r_notify(r, d, p->ios, p->bfn + (mfn - p->mfn));
+		}
+		if (aff && aff == swp) {
+			for (i = 0; i < r->nmaps; i++) {
+				struct rmap *p = &r->maps[i];
+				struct rstale *s;
+
+				if (!p->used || p->kind != HVS_KIND_FOREIGN ||
+				    p->swapped || p->domid != domid ||
+				    !r_covers(p->mfn, p->order, mfn))
+					continue;
+				s = &r->st[r->nst++];
+				s->bfn = p->bfn;
+				s->mfn = p->mfn;
+				s->order = p->order;
+				s->refkind = p->refkind;
+				s->def = false;
+				p->swapped = true;
+				p->refkind = HVS_REF_NONE;
+				p->mfn = SCRATCH;
+			}
+			r_flush(r);
+		}
+	}
+	r_release(r, p2m, gfn);
+	r_reap_domains(r);
+	return 0;
+}
+
+static int r_populate(struct ref *r, unsigned int domid, u64 gfn)
+{
+	struct rdom *d = domid ? r_dom(r, domid) : NULL;
+	u64 *p2m = domid ? (d ? d->p2m : NULL) : r->d0p2m;
+	u64 nr = domid ? (d ? d->nr : 0) : D0PAGES, mfn;
+
+	if (!p2m)
+		return -ENOENT;
+	if (d && d->dying)
+		return -EBUSY;
+	if (gfn >= nr)
+		return -EINVAL;
+	if (p2m[gfn] != HVS_INVALID)
+		return -EEXIST;
+	mfn = domid ? d->orig[gfn] : gfn;
+	if (r->f[rfidx(mfn)].owner != HVS_DOMID_FREE)
+		mfn = r_pool_find(r, 1, false, 1);
+	if (mfn == HVS_INVALID)
+		return -ENOMEM;
+	r_assign(r, domid, gfn, mfn);
+	p2m[gfn] = mfn;
+	return 0;
+}
+
+static int r_destroy(struct ref *r, unsigned int domid)
+{
+	struct rdom *d = r_dom(r, domid);
+	unsigned int i;
+	u64 g;
+
+	if (!d)
+		return -ENOENT;
+	if (d->dying)
+		return -EBUSY;
+	for (i = 0; i < RIOS; i++) {
+		d->ios[i].live = false;
+		d->ios[i].qn = 0;
+	}
+	for (g = 0; g < d->nr; g++)
+		if (d->p2m[g] != HVS_INVALID)
+			r_release(r, d->p2m, g);
+	d->dying = true;
+	r_reap_domains(r);
+	return 0;
+}
+
+static int r_pin(struct ref *r, u64 pfn, bool pin)
+{
+	struct rframe *f;
+	u32 refs, wrefs;
+
+	if (pfn >= D0PAGES || r->d0p2m[pfn] == HVS_INVALID)
+		return -ENOENT;
+	f = &r->f[rfidx(r->d0p2m[pfn])];
+	if (!pin) {
+		if (!f->pinned)
+			return -EINVAL;
+		f->pinned = false;
+		return 0;
+	}
+	if (f->pinned)
+		return -EEXIST;
+	r_refs(r, r->d0p2m[pfn], &refs, &wrefs);
+	if (wrefs)
+		return -EBUSY;
+	f->pinned = true;
+	return 0;
+}
+
+static void r_init(struct ref *r, const struct hvs_config *c)
+{
+	unsigned int i;
+
+	memset(r, 0, offsetof(struct ref, ce));
+	memset(r->ce, 0, sizeof(r->ce));
+	r->ve = 0;
+	r->lost = 0;
+	r->maps = calloc(RMAPS, sizeof(*r->maps));
+	r->c = *c;
+	for (i = 0; i < RNF; i++) {
+		r->f[i].owner = HVS_DOMID_FREE;
+		r->f[i].gfn = HVS_INVALID;
+	}
+	for (i = 0; i < D0PAGES; i++) {
+		r_assign(r, 0, i, i);
+		r->d0p2m[i] = i;
+	}
+	for (i = 0; i <= XENF; i++)
+		r->f[rfidx(XEN0 + i)].owner = HVS_DOMID_XEN;
+	r->ft.op_at = -1;
+	r->ft.pre_at = -1;
+	r->ft.cont_at = -1;
+}
+
+/* ---- the random test ----------------------------------------------------- */
+
+struct rt {
+	struct hvs_model *m;
+	struct ref *r;
+	u64 rng;
+	u64 ops;
+	u64 step;
+	unsigned int failures;
+};
+
+static u64 rnd(struct rt *t, u64 n)
+{
+	return n ? unit_rand(&t->rng) % n : 0;
+}
+
+static bool chance(struct rt *t, unsigned int pct)
+{
+	return rnd(t, 100) < pct;
+}
+
+#define RT_FAIL(t, ...) do {						\
+	if ((t)->failures++ < 10) {					\
+		fprintf(stderr, "  step %llu: ", (unsigned long long)(t)->step); \
+		fprintf(stderr, __VA_ARGS__);				\
+		fputc('\n', stderr);					\
+	}								\
+	unit_failed_checks++;						\
+} while (0)
+
+static unsigned int rt_order(struct rt *t)
+{
+	unsigned int x = rnd(t, 100);
+
+	if (x < 75)
+		return 0;
+	if (x < 85)
+		return 1;
+	if (x < 93)
+		return 2;
+	if (x < 97)
+		return 3;
+	return rnd(t, 64);
+}
+
+static u64 rt_align(struct rt *t, u64 v, unsigned int order)
+{
+	if (order < 64 && chance(t, 92))
+		v &= ~((1ull << order) - 1);
+	return v;
+}
+
+static struct rmap *rt_pick_map(struct rt *t, int kind)
+{
+	unsigned int i, n = t->r->nmaps, start;
+
+	if (!n)
+		return NULL;
+	start = rnd(t, n);
+	for (i = 0; i < n; i++) {
+		struct rmap *p = &t->r->maps[(start + i) % n];
+
+		if (p->used && (kind < 0 || (int)p->kind == kind))
+			return p;
+	}
+	return NULL;
+}
+
+static u64 rt_bfn(struct rt *t)
+{
+	struct rmap *p;
+	unsigned int x = rnd(t, 100);
+
+	if (x < 70)
+		return rnd(t, RBFN);
+	if (x < 80)
+		return RWIN + rnd(t, 64);
+	if (x < 90) {
+		p = rt_pick_map(t, -1);
+		return p ? p->bfn + rnd(t, 2) : rnd(t, RBFN);
+	}
+	if (x < 95)
+		return (1ull << 36) - 1 - rnd(t, 8);
+	return R_RMRR + rnd(t, 6) - 1;
+}
+
+static u64 rt_frame(struct rt *t)
+{
+	unsigned int x = rnd(t, 100);
+
+	if (x < 55)
+		return rnd(t, D0PAGES);
+	if (x < 75)
+		return POOL0 + rnd(t, POOLF);
+	if (x < 80)
+		return XEN0 + rnd(t, XENF + 1);
+	if (x < 88)
+		return D0PAGES + rnd(t, 64);
+	if (x < 92)
+		return (1ull << 40) + rnd(t, 4);
+	return rnd(t, D0PAGES);
+}
+
+static unsigned int rt_domid(struct rt *t)
+{
+	unsigned int x = rnd(t, 100), i;
+
+	if (x < 85) {
+		for (i = 0; i < 8; i++) {
+			struct rdom *d = &t->r->d[rnd(t, RDOMS)];
+
+			if (d->used)
+				return d->domid;
+		}
+		return 1 + rnd(t, 6);
+	}
+	if (x < 92)
+		return 1 + rnd(t, 6);
+	return x < 96 ? 0 : HVS_DOMID_SELF;
+}
+
+static unsigned int rt_flags(struct rt *t, unsigned int order, bool foreign)
+{
+	unsigned int fl = rnd(t, 100) < 90 ? RW : rnd(t, 4);
+
+	if (chance(t, foreign ? 50 : 35))
+		fl |= NOREF;	/* = swap_mfn for foreign */
+	if (chance(t, 3))
+		fl |= 1u << (3 + rnd(t, 7));
+	return fl | ORD(order);
+}
+
+/* An ioserver id of @d, mostly a live one. */
+static unsigned int rt_ios(struct rt *t, struct rdom *d)
+{
+	unsigned int i, k;
+
+	if (d && chance(t, 85)) {
+		for (i = 0, k = rnd(t, RIOS); i < RIOS; i++, k = (k + 1) % RIOS)
+			if (d->ios[k].used && d->ios[k].live)
+				return d->ios[k].id;
+	}
+	return rnd(t, 4);
+}
+
+static struct pv_iommu_op rt_gen_op(struct rt *t)
+{
+	struct pv_iommu_op op;
+	unsigned int x = rnd(t, 100), order = rt_order(t);
+	struct rdom *d;
+	struct rmap *p;
+
+	memset(&op, 0, sizeof(op));
+	/* Keep the live set small: unmap more when it grows. */
+	if (t->r->live > 120 && chance(t, 40))
+		x = chance(t, 50) ? 40 : 90;
+	if (x < 4) {
+		op = op_q();
+		if (chance(t, 10))
+			op.flags = rnd(t, 0x10000);
+	} else if (x < 38) {
+		op = op_map(rt_align(t, rt_bfn(t), order),
+			    rt_align(t, rt_frame(t), order),
+			    rt_flags(t, order, false));
+		if (chance(t, 2))
+			op.u.map_page._pad = 1;
+	} else if (x < 58) {
+		p = rt_pick_map(t, HVS_KIND_SELF);
+		if (p && chance(t, 85))
+			op = op_unmap(p->bfn, ORD(chance(t, 85) ? p->order :
+						  rt_order(t)));
+		else
+			op = op_unmap(rt_align(t, rt_bfn(t), order), ORD(order));
+		if (chance(t, 3))
+			op.flags |= NOREF;
+	} else if (x < 76) {
+		unsigned int dom = rt_domid(t);
+
+		d = r_dom(t->r, dom);
+		op = op_mapf(rt_align(t, rt_bfn(t), order),
+			     rt_align(t, rnd(t, d ? d->nr + 1 : RDPAGES), order),
+			     dom, rt_ios(t, d), rt_flags(t, order, true));
+	} else if (x < 86) {
+		unsigned int dom = rt_domid(t);
+
+		d = r_dom(t->r, dom);
+		op = op_look(rnd(t, d ? d->nr + 1 : RDPAGES), dom, rt_ios(t, d));
+		if (chance(t, 3))
+			op.flags = 1;
+	} else if (x < 98) {
+		p = rt_pick_map(t, chance(t, 50) ? HVS_KIND_FOREIGN :
+					       HVS_KIND_LOOKUP);
+		if (p && chance(t, 85))
+			op = op_unmapf(p->bfn, chance(t, 90) ? p->ios : rnd(t, 4),
+				       ORD(chance(t, 90) ? p->order : order));
+		else
+			op = op_unmapf(rt_bfn(t), rnd(t, 4), ORD(order));
+	} else {
+		op.subop_id = chance(t, 50) ? 0 : 7 + rnd(t, 100);
+	}
+	op.status = 0x5a5a;
+	return op;
+}
+
+static void rt_compare_ops(struct rt *t, const struct pv_iommu_op *a,
+			   const struct pv_iommu_op *b, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (memcmp(&a[i], &b[i], sizeof(a[i]))) {
+			RT_FAIL(t, "op %u subop %u flags 0x%x: model status %d flags 0x%x bfn 0x%llx, reference %d flags 0x%x bfn 0x%llx",
+				i, a[i].subop_id, b[i].flags, a[i].status,
+				a[i].flags,
+				(unsigned long long)a[i].u.lookup_foreign_page.bfn,
+				b[i].status, b[i].flags,
+				(unsigned long long)b[i].u.lookup_foreign_page.bfn);
+			return;
+		}
+	}
+}
+
+static bool rt_trace;
+
+static void rt_hypercall(struct rt *t)
+{
+	struct pv_iommu_op a[8], b[8];
+	unsigned int n = 1 + rnd(t, 8), i;
+	long ra, rb;
+
+	for (i = 0; i < n; i++)
+		a[i] = rt_gen_op(t);
+	memcpy(b, a, sizeof(a));
+	ra = hvs_iommu_op(t->m, a, n, n);
+	rb = r_hypercall(t->r, b, n);
+	for (i = 0; rt_trace && i < n; i++)
+		fprintf(stderr, "  %llu.%u: subop %u flags 0x%x w %llx %llx %llx -> %d / %d\n",
+			(unsigned long long)t->step, i, a[i].subop_id,
+			b[i].flags, (unsigned long long)a[i].u.map_page.bfn,
+			(unsigned long long)a[i].u.map_page.gfn,
+			(unsigned long long)a[i].u.map_page._pad, a[i].status,
+			b[i].status);
+	t->ops += n;
+	if (ra != rb)
+		RT_FAIL(t, "hypercall rc %ld, reference %ld", ra, rb);
+	else
+		rt_compare_ops(t, a, b, n);
+}
+
+static void rt_set_knob(struct rt *t)
+{
+	static const char *const knobs[] = {
+		"strict", "hardware_domain", "map_cap", "map_all_gfns",
+		"iommu", "passthrough", "nonhw_enosys", "has_devices",
+		"disabled",
+	};
+	const char *k = knobs[rnd(t, sizeof(knobs) / sizeof(knobs[0]))];
+	bool v = chance(t, 50);
+	struct hvs_config *c = &t->r->c;
+
+	if (!strcmp(k, "disabled"))
+		v = chance(t, 20);
+	if (ctl(t->m, "set %s %d", k, v))
+		RT_FAIL(t, "set %s failed", k);
+	if (!strcmp(k, "strict"))
+		c->strict = v;
+	else if (!strcmp(k, "hardware_domain"))
+		c->hardware_domain = v;
+	else if (!strcmp(k, "map_cap"))
+		c->map_cap = v;
+	else if (!strcmp(k, "map_all_gfns"))
+		c->map_all_gfns = v;
+	else if (!strcmp(k, "iommu"))
+		c->iommu = v;
+	else if (!strcmp(k, "passthrough"))
+		c->passthrough = v;
+	else if (!strcmp(k, "nonhw_enosys"))
+		c->nonhw_enosys = v;
+	else if (!strcmp(k, "has_devices"))
+		c->has_devices = v;
+	else
+		c->disabled = v;
+}
+
+static void rt_defaults(struct rt *t)
+{
+	struct hvs_config *c = &t->r->c;
+
+	ctl(t->m, "set strict 0");
+	ctl(t->m, "set hardware_domain 1");
+	ctl(t->m, "set map_cap 1");
+	ctl(t->m, "set map_all_gfns 1");
+	ctl(t->m, "set iommu 1");
+	ctl(t->m, "set passthrough 0");
+	ctl(t->m, "set disabled 0");
+	c->strict = false;
+	c->hardware_domain = true;
+	c->map_cap = true;
+	c->map_all_gfns = true;
+	c->iommu = true;
+	c->passthrough = false;
+	c->disabled = false;
+}
+
+static void rt_cmd_result(struct rt *t, const char *what, int a, int b)
+{
+	if (rt_trace)
+		fprintf(stderr, "  %llu: %s (%s) -> %d / %d\n",
+			(unsigned long long)t->step, what, last_cmd, a, b);
+	if (a != b)
+		RT_FAIL(t, "%s: model %d, reference %d", what, a, b);
+}
+
+static bool rt_reachable(struct ref *r, u64 mfn)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nmaps; i++)
+		if (r->maps[i].used && !r->maps[i].swapped &&
+		    r_covers(r->maps[i].mfn, r->maps[i].order, mfn))
+			return true;
+	for (i = 0; i < r->nst; i++)
+		if (r_covers(r->st[i].mfn, r->st[i].order, mfn))
+			return true;
+	return false;
+}
+
+static void rt_command(struct rt *t)
+{
+	struct ref *r = t->r;
+	unsigned int x = rnd(t, 100), dom, id, k;
+	struct rdom *d;
+	u64 g;
+	int a, b;
+
+	if (x < 22) {
+		dom = rt_domid(t);
+		d = r_dom(r, dom);
+		g = rnd(t, d ? d->nr + 1 : 4);
+		if (dom == 0 || dom == HVS_DOMID_SELF)
+			return;
+		a = ctl(t->m, "balloon_out %u %llu", dom, (unsigned long long)g);
+		b = r_balloon(r, dom, g);
+		rt_cmd_result(t, "balloon_out", a, b);
+	} else if (x < 30) {
+		/* The caller gives back a page: only one nobody reaches. */
+		g = rnd(t, D0PAGES);
+		if (r->d0p2m[g] != HVS_INVALID && rt_reachable(r, r->d0p2m[g]))
+			return;
+		a = ctl(t->m, "balloon_out 0 %llu", (unsigned long long)g);
+		b = r_balloon(r, 0, g);
+		rt_cmd_result(t, "balloon_out 0", a, b);
+	} else if (x < 44) {
+		dom = chance(t, 30) ? 0 : rt_domid(t);
+		if (dom == HVS_DOMID_SELF)
+			return;
+		d = r_dom(r, dom);
+		g = rnd(t, dom ? (d ? d->nr + 1 : 4) : D0PAGES);
+		a = ctl(t->m, "populate %u %llu", dom, (unsigned long long)g);
+		b = r_populate(r, dom, g);
+		rt_cmd_result(t, "populate", a, b);
+	} else if (x < 52) {
+		g = rnd(t, D0PAGES + 2);
+		k = chance(t, 50);
+		a = ctl(t->m, "%s %llu", k ? "pin" : "unpin",
+			(unsigned long long)g);
+		b = g >= D0PAGES ? -ENOENT : r_pin(r, g, k);
+		rt_cmd_result(t, "pin", a, b);
+	} else if (x < 60) {
+		unsigned int used = 0;
+
+		for (k = 0; k < RDOMS; k++)
+			used += r->d[k].used;
+		if (used == RDOMS)
+			return;
+		dom = 1 + rnd(t, 6);
+		g = 1 + rnd(t, RDPAGES);
+		k = chance(t, 40);
+		id = chance(t, 50);
+		a = ctl(t->m, "domain_create %u %llu%s%s", dom,
+			(unsigned long long)g, k ? " contig" : "",
+			id ? " target" : "");
+		b = r_domain_create(r, dom, g, id, k);
+		rt_cmd_result(t, "domain_create", a, b);
+	} else if (x < 64) {
+		dom = rt_domid(t);
+		if (dom == 0 || dom == HVS_DOMID_SELF)
+			return;
+		a = ctl(t->m, "domain_destroy %u", dom);
+		b = r_destroy(r, dom);
+		rt_cmd_result(t, "domain_destroy", a, b);
+	} else if (x < 76) {
+		unsigned int used = 0;
+
+		dom = rt_domid(t);
+		d = r_dom(r, dom);
+		if (!d || dom == 0)
+			return;
+		for (k = 0; k < RIOS; k++)
+			used += d->ios[k].used;
+		id = rnd(t, 4);
+		if (used == RIOS && !r_ios(d, id))
+			return;
+		a = ctl(t->m, "ioserver_create %u %u", dom, id);
+		if (d->dying) {
+			b = -EBUSY;
+		} else if (r_ios(d, id)) {
+			b = r_ios(d, id)->live ? -EEXIST : -EBUSY;
+		} else {
+			for (k = 0; k < RIOS; k++)
+				if (!d->ios[k].used)
+					break;
+			memset(&d->ios[k], 0, sizeof(d->ios[k]));
+			d->ios[k].used = true;
+			d->ios[k].live = true;
+			d->ios[k].id = id;
+			b = 0;
+		}
+		rt_cmd_result(t, "ioserver_create", a, b);
+	} else if (x < 80) {
+		struct rios *io;
+
+		dom = rt_domid(t);
+		d = r_dom(r, dom);
+		if (!d || dom == 0)
+			return;
+		id = rnd(t, 4);
+		io = r_ios(d, id);
+		a = ctl(t->m, "ioserver_destroy %u %u", dom, id);
+		b = io && io->live ? 0 : -ENOENT;
+		if (!b) {
+			io->live = false;
+			io->qn = 0;
+			r_reap_domains(r);
+		}
+		rt_cmd_result(t, "ioserver_destroy", a, b);
+	} else if (x < 83) {
+		rt_set_knob(t);
+	} else if (x < 88) {
+		rt_defaults(t);
+	} else if (x < 90) {
+		unsigned int o = chance(t, 50) ? 9 : rnd(t, 4);
+
+		ctl(t->m, "set max_order %u", o);
+		r->c.max_order = o;
+	} else if (x < 98) {
+		k = rnd(t, 5);
+		if (k == 0) {
+			int e = -(int)(1 + rnd(t, 30));
+
+			id = rnd(t, 6);
+			ctl(t->m, "fault op %u %d", id, e);
+			r->ft.op_at = id;
+			r->ft.op_err = e;
+		} else if (k == 1) {
+			id = rnd(t, 6);
+			ctl(t->m, "fault preempt %u", id);
+			r->ft.pre_at = id;
+		} else if (k == 2) {
+			id = rnd(t, 6);
+			ctl(t->m, "fault continue %u", id);
+			r->ft.cont_at = id;
+		} else if (k == 3) {
+			ctl(t->m, "fault flush");
+			r->ft.flush_skip = true;
+		} else {
+			ctl(t->m, "fault call EIO");
+			r->ft.call_err = -EIO;
+		}
+	} else {
+		ctl(t->m, "flush");
+		r_flush(r);
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void rt_compare_state(struct rt *t)
+{
+	struct ref *r = t->r;
+	struct hvs_frame_info f;
+	struct hvs_totals tot;
+	struct hvs_xlate x;
+	unsigned int i, k, nself = 0, nfor = 0, nlk = 0;
+	u32 refs, wrefs;
+	u64 mfn, bfn;
+
+	for (i = 0; i < RNF; i++) {
+		u64 m = rfmfn(i);
+
+		hvs_frame_get(t->m, m, &f);
+		r_refs(r, m, &refs, &wrefs);
+		if (f.owner != r->f[i].owner || f.allocated != r->f[i].alloc ||
+		    f.pinned != r->f[i].pinned || f.gfn != r->f[i].gfn ||
+		    f.refs != refs || f.wrefs != wrefs) {
+			RT_FAIL(t, "frame 0x%llx: model owner %u alloc %d pin %d gfn 0x%llx refs %u/%u; reference owner %u alloc %d pin %d gfn 0x%llx refs %u/%u",
+				(unsigned long long)m, f.owner, f.allocated,
+				f.pinned, (unsigned long long)f.gfn, f.refs,
+				f.wrefs, r->f[i].owner, r->f[i].alloc,
+				r->f[i].pinned, (unsigned long long)r->f[i].gfn,
+				refs, wrefs);
+			return;
+		}
+	}
+	for (i = 0; i < RNB + 8; i++) {
+		struct rmap *p;
+		bool ok;
+		u64 want = 0;
+		unsigned int src;
+
+		if (i < RBFN)
+			bfn = i;
+		else if (i < RNB)
+			bfn = RWIN + (i - RBFN);
+		else
+			bfn = POOL0 + (i - RNB) * 11 +
+			      (r->c.default_map == HVS_DEFMAP_WINDOW ? RWIN : 0);
+		hvs_translate(t->m, bfn, &x);
+		if (!r->c.iommu || r->c.passthrough) {
+			src = HVS_XS_UNTRANSLATED;
+			want = bfn;
+		} else if ((p = r_table_at(r, bfn))) {
+			src = p->swapped ? HVS_XS_SCRATCH : HVS_XS_MAPPED;
+			want = p->swapped ? SCRATCH : p->mfn + (bfn - p->bfn);
+		} else {
+			ok = r_default(r, bfn, &want);
+			src = ok ? HVS_XS_DEFAULT : HVS_XS_NONE;
+		}
+		if (x.src != src || (src != HVS_XS_NONE && x.mfn != want)) {
+			RT_FAIL(t, "bfn 0x%llx: model src %u mfn 0x%llx, reference src %u mfn 0x%llx",
+				(unsigned long long)bfn, x.src,
+				(unsigned long long)x.mfn, src,
+				(unsigned long long)want);
+			return;
+		}
+	}
+	for (i = 0; i < r->nmaps; i++) {
+		if (!r->maps[i].used)
+			continue;
+		nself += r->maps[i].kind == HVS_KIND_SELF;
+		nfor += r->maps[i].kind == HVS_KIND_FOREIGN;
+		nlk += r->maps[i].kind == HVS_KIND_LOOKUP;
+	}
+	hvs_totals_get(t->m, &tot);
+	if (tot.recs_self != nself || tot.recs_foreign != nfor ||
+	    tot.recs_lookup != nlk || tot.stale != r->nst)
+		RT_FAIL(t, "ledger %llu/%llu/%llu/%llu, reference %u/%u/%u/%u",
+			(unsigned long long)tot.recs_self,
+			(unsigned long long)tot.recs_foreign,
+			(unsigned long long)tot.recs_lookup,
+			(unsigned long long)tot.stale, nself, nfor, nlk, r->nst);
+	for (i = 0; i < 5; i++) {
+		static const char *const n[] = {
+			"ce_reserved", "ce_xen_frame", "ce_rmrr",
+			"ce_privilege", "ce_not_owner",
+		};
+
+		if (hvs_counter(t->m, n[i]) != r->ce[i])
+			RT_FAIL(t, "%s %llu, reference %llu", n[i],
+				(unsigned long long)hvs_counter(t->m, n[i]),
+				(unsigned long long)r->ce[i]);
+	}
+	if (hvs_counter(t->m, "ve_total") != r->ve)
+		RT_FAIL(t, "violation events %llu, reference %llu",
+			(unsigned long long)hvs_counter(t->m, "ve_total"),
+			(unsigned long long)r->ve);
+	if (hvs_counter(t->m, "notify_lost") != r->lost)
+		RT_FAIL(t, "lost notifications %llu, reference %llu",
+			(unsigned long long)hvs_counter(t->m, "notify_lost"),
+			(unsigned long long)r->lost);
+	/* Drain every queue on both sides; compare as sorted lists. */
+	for (i = 0; i < RDOMS; i++) {
+		struct rdom *d = &r->d[i];
+
+		if (!d->used)
+			continue;
+		for (k = 0; k < RIOS; k++) {
+			struct rios *io = &d->ios[k];
+			u64 got[RQ];
+			unsigned int n = 0, j;
+
+			if (!io->used)
+				continue;
+			while (n < RQ && !hvs_notify_pop(t->m, d->domid, io->id,
+							 &mfn))
+				got[n++] = mfn;
+			qsort(got, n, sizeof(u64), cmp_u64);
+			qsort(io->q, io->qn, sizeof(u64), cmp_u64);
+			if (n != io->qn || memcmp(got, io->q, n * sizeof(u64)))
+				RT_FAIL(t, "dom %u ios %u: %u invalidates, reference %u",
+					d->domid, io->id, n, io->qn);
+			for (j = 0; j < n && j < io->qn; j++)
+				if (got[j] != io->q[j])
+					break;
+			io->qn = 0;
+		}
+	}
+}
+
+static void rt_audit(struct rt *t)
+{
+	static struct obuf o;
+	struct ref *r = t->r;
+	unsigned int i, want = r->nst, got;
+	u64 k;
+
+	for (i = 0; i < r->nmaps; i++) {
+		struct rmap *p = &r->maps[i];
+
+		if (!p->used || p->swapped)
+			continue;
+		for (k = 0; k < (1ull << p->order); k++) {
+			int fi = rfidx(p->mfn + k);
+
+			if ((fi >= 0 && r->f[fi].owner != p->domid) ||
+			    (fi >= 0 && r->f[fi].owner == HVS_DOMID_XEN)) {
+				want++;
+				break;
+			}
+		}
+	}
+	for (i = 0; i < RNF; i++) {
+		u32 refs, wrefs;
+
+		r_refs(r, rfmfn(i), &refs, &wrefs);
+		if (r->f[i].owner == 0 && !r->f[i].alloc && refs)
+			want++;
+	}
+	want += r->ve;
+	got = audit(t->m, &o);
+	if (got != want) {
+		RT_FAIL(t, "audit: %u violations, reference expects %u", got,
+			want);
+		fprintf(stderr, "%.2000s", o.buf);
+	}
+}
+
+static void rt_run(u64 seed, unsigned int defmap, u64 nops)
+{
+	struct hvs_config cfg;
+	struct rt t = { 0 };
+
+	hvs_config_default(&cfg);
+	cfg.default_map = defmap;
+	cfg.window_offset = RWIN;
+	cfg.max_records = RMAXREC;
+	t.rng = seed;
+	t.r = calloc(1, sizeof(*t.r));
+	r_init(t.r, &cfg);
+	t.m = mk_cfg(&cfg);
+	CHECK_EQ(ctl(t.m, "rmrr 0x1f0 4"), 0);
+	while (t.ops < nops && t.failures < 10) {
+		t.step++;
+		if (chance(&t, 12))
+			rt_command(&t);
+		else
+			rt_hypercall(&t);
+		if (!(t.step % 211))
+			rt_compare_state(&t);
+		if (!(t.step % 4099))
+			rt_audit(&t);
+	}
+	rt_compare_state(&t);
+	rt_audit(&t);
+	fprintf(stderr, "  default_map %u: %llu ops in %llu steps, %u live mappings at the end, %llu flushes\n",
+		defmap, (unsigned long long)t.ops, (unsigned long long)t.step,
+		t.r->live, (unsigned long long)hvs_counter(t.m, "flushes"));
+	{
+		static const char *const c[] = {
+			"st_map_page_ok", "st_map_page_eperm", "st_map_page_enospc",
+			"st_map_page_eio", "st_map_page_eacces",
+			"st_unmap_page_ok", "st_unmap_page_enoent",
+			"st_map_foreign_page_ok", "st_map_foreign_page_enxio",
+			"st_map_foreign_page_enodev",
+			"st_lookup_foreign_page_ok", "st_lookup_foreign_page_enoent",
+			"st_unmap_foreign_page_ok", "swaps", "notifications",
+			"frames_freed", "ve_total", "ce_total", "preemptions",
+			"op_faults", "flushes_skipped", "hc_enosys",
+		};
+		unsigned int i;
+
+		fprintf(stderr, "   ");
+		for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+			fprintf(stderr, " %s=%llu", c[i],
+				(unsigned long long)hvs_counter(t.m, c[i]));
+		fprintf(stderr, "\n");
+	}
+	hvs_model_destroy(t.m);
+	free(t.r->maps);
+	free(t.r);
+}
+
+UNIT_TEST(random_vs_reference)
+{
+	u64 seed = unit_seed("random_vs_reference");
+	const char *n = getenv("UNIT_HVSTUB_OPS");
+	u64 per = n ? strtoull(n, NULL, 0) / 3 : 350000;
+
+	rt_trace = getenv("UNIT_HVSTUB_TRACE") != NULL;
+
+	rt_run(seed, HVS_DEFMAP_IDENTITY, per);
+	rt_run(seed ^ 0x1111, HVS_DEFMAP_WINDOW, per);
+	rt_run(seed ^ 0x2222, HVS_DEFMAP_NONE, per);
+}
+
+UNIT_MAIN
