@@ -82,7 +82,7 @@ static bool edu_dma(struct xpv_edu *e, u64 src, u64 dst, u32 cnt, u32 cmd)
 	for (i = 0; i < 1000; i++) {
 		if (!(readq(e->mmio + EDU_DMA_CMD) & EDU_CMD_RUN))
 			return true;
-		msleep(10);
+		usleep_range(10000, 20000);
 	}
 	return false;
 }

@@ -24,40 +24,58 @@ roundtrip() {	# roundtrip DESC DEV: 4 MiB written, read back uncached
 		"$(md5sum </tmp/pattern)" "$(md5sum </tmp/readback)"
 }
 
+# PCI binding state.  Scenarios share a boot, so start from every device
+# unbound (as an early load finds them) and restore the bindings at the end.
+pci_bound() {	# "driver-dir|bdf" of every bound PCI device but bridges
+	for d in /sys/bus/pci/drivers/*/0000:*; do
+		[ -e "$d" ] || continue
+		case "${d%/*}" in */pcieport|*/shpchp) continue ;; esac
+		echo "${d%/*}|${d##*/}"
+	done
+}
+pci_unbind_all() {
+	for b in $(pci_bound); do
+		echo "${b#*|}" >"${b%|*}/unbind"
+	done
+}
+pci_bind() {	# pci_bind LIST: bind "driver-dir|bdf" entries
+	for b in $1; do
+		echo "${b#*|}" >"${b%|*}/bind" 2>/dev/null
+	done
+}
+saved=$(pci_bound)
+pci_unbind_all
+
 t_insmod xen_pvcore || exit 1
 t_insmod xen_hvstub || exit 1
 
 # A DMA driver bound before the switch: refused, nothing left mapped.
 t_modprobe nvme
+nvme_dev=$(ls /sys/bus/pci/devices/*/class | while read -r c; do
+	grep -qx 0x010802 "$c" && basename "${c%/class}"; done)
+[ -e /sys/bus/pci/drivers/nvme/$nvme_dev ] ||
+	echo "$nvme_dev" >/sys/bus/pci/drivers/nvme/bind
 t_errno "load refused while nvme is bound" EBUSY \
 	xpv_mod load /xpv/modules/xen_pviommu.ko
 t_dmesg_has "refusal names the device and its driver" \
 	'xen:xen_pviommu: [0-9a-f:.]+ is bound to nvme: load xen_pviommu before DMA drivers bind'
 t_eq "stub: no mapping made by the refused load" "at_baseline: yes" \
 	"$(grep '^at_baseline:' /sys/kernel/debug/xen_hvstub/audit)"
-t_rmmod nvme
-# Debian's 6.12 has virtio-pci built in: unbind what is bound, as an early
-# load (initramfs) would find it, and rebind after the switch.
-bound=$(for d in /sys/bus/pci/drivers/*/0000:*; do
-	[ -e "$d" ] && echo "${d%/*}|${d##*/}"
-done)
-for b in $bound; do
-	echo "${b#*|}" >"${b%|*}/unbind"
-done
+echo "$nvme_dev" >/sys/bus/pci/drivers/nvme/unbind
 t_dmesg_mark
 t_insmod xen_pviommu || exit 1
-for b in $bound; do
-	echo "${b#*|}" >"${b%|*}/bind"
-done
 t_dmesg_has "one summary line: map built, ops switched" \
 	'xen:xen_pviommu: stub backend: 1:1 map of [0-9]+ pages in [0-9]+ ops of order <= 9, ([0-9]+) hypercalls \(minimum \1\); DMA ops switched'
 t_eq "premap: hypercalls equal the computed minimum" \
 	"$(premap expected_hypercalls)" "$(premap boot_hypercalls)"
 
 hc0=$(counter hypercalls) fl0=$(counter flushes)
-t_modprobe nvme
 t_modprobe virtio_pci
 t_modprobe virtio_blk
+pci_bind "$saved"
+for d in /sys/bus/pci/devices/*; do
+	[ -e "$d/driver" ] || echo "${d##*/}" >/sys/bus/pci/drivers_probe
+done
 i=0
 while [ $i -lt 20 ] && ! { [ -b /dev/nvme0n1 ] && [ -b /dev/vda ]; }; do
 	sleep 0.5
@@ -76,18 +94,13 @@ t_eq "edu: exactly the high-page transfers were bounced" 24576 \
 t_eq "bounce pool: no slot left in use" 0 "$(premap bounce_used_slots)"
 t_eq "stub: no hypercall during the I/O" "$hc0" "$(counter hypercalls)"
 t_eq "stub: no IOTLB flush during the I/O" "$fl0" "$(counter flushes)"
-t_eq "three devices hold the module" 3 "$(premap devices)"
+t_eq "every bound device holds the module" "$(pci_bound | wc -l)" \
+	"$(premap devices)"
 
 t_errno "unload refused while devices are bound with our ops" EAGAIN \
 	xpv_mod unload xen_pviommu
 t_rmmod xpv_edu
-t_rmmod virtio_blk
-t_rmmod nvme
-# virtio-pci is built in on 6.12: unbind its device instead of unloading.
-for d in /sys/bus/pci/drivers/virtio-pci/0000:*; do
-	[ -e "$d" ] && echo "${d##*/}" >/sys/bus/pci/drivers/virtio-pci/unbind
-done
-grep -q '^virtio_pci ' /proc/modules && t_rmmod virtio_pci
+pci_unbind_all
 t_eq "no device holds the module" 0 "$(premap devices)"
 t_rmmod xen_pviommu
 audit=$(cat /sys/kernel/debug/xen_hvstub/audit)
@@ -96,4 +109,5 @@ t_eq "stub audit: back at baseline" "at_baseline: yes" \
 	"$(echo "$audit" | grep '^at_baseline:')"
 t_rmmod xen_hvstub
 t_rmmod xen_pvcore
+pci_bind "$saved"
 exit 0

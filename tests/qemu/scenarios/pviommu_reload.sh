@@ -9,15 +9,34 @@
 premap() {
 	sed -n "s/^$1\t//p" /sys/kernel/debug/xen_pviommu/premap
 }
-for d in /sys/bus/pci/drivers/*/0000:*; do
-	[ -e "$d" ] && echo "${d##*/}" >"${d%/*}/unbind"
-done
+# PCI binding state.  Scenarios share a boot, so start from every device
+# unbound (as an early load finds them) and restore the bindings at the end.
+pci_bound() {	# "driver-dir|bdf" of every bound PCI device but bridges
+	for d in /sys/bus/pci/drivers/*/0000:*; do
+		[ -e "$d" ] || continue
+		case "${d%/*}" in */pcieport|*/shpchp) continue ;; esac
+		echo "${d%/*}|${d##*/}"
+	done
+}
+pci_unbind_all() {
+	for b in $(pci_bound); do
+		echo "${b#*|}" >"${b%|*}/unbind"
+	done
+}
+pci_bind() {	# pci_bind LIST: bind "driver-dir|bdf" entries
+	for b in $1; do
+		echo "${b#*|}" >"${b%|*}/bind" 2>/dev/null
+	done
+}
+saved=$(pci_bound)
+pci_unbind_all
 t_insmod xen_pvcore || exit 1
 t_insmod xen_hvstub || exit 1
 t_modprobe nvme
-nvme=$(basename "$(readlink /sys/bus/pci/drivers/nvme/0000:*)" 2>/dev/null)
-[ -z "$nvme" ] && nvme=$(ls /sys/bus/pci/drivers/nvme | grep '^0000:')
-echo "$nvme" >/sys/bus/pci/drivers/nvme/unbind
+nvme=$(ls /sys/bus/pci/devices/*/class | while read -r c; do
+	grep -qx 0x010802 "$c" && basename "${c%/class}"; done)
+[ -e /sys/bus/pci/drivers/nvme/$nvme ] &&
+	echo "$nvme" >/sys/bus/pci/drivers/nvme/unbind
 
 dd if=/dev/urandom of=/tmp/pattern bs=65536 count=16 2>/dev/null
 want=$(md5sum </tmp/pattern)
@@ -61,8 +80,7 @@ t_eq "no cycle failed (load, identical premap, data, pin, unload, baseline)" \
 	0 "$fails"
 t_eq "stub audit clean" "verdict: clean" \
 	"$(grep '^verdict:' /sys/kernel/debug/xen_hvstub/audit)"
-echo "$nvme" >/sys/bus/pci/drivers/nvme/bind
-t_rmmod nvme
 t_rmmod xen_hvstub
 t_rmmod xen_pvcore
+pci_bind "$saved"
 exit 0
