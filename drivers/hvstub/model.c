@@ -222,6 +222,7 @@ struct hvs_fault {
 	u32 preempt_at;
 	bool cont_armed;
 	u32 cont_at;
+	u32 skip;	/* hypercalls that pass before armed faults apply */
 };
 
 struct hvs_model {
@@ -1577,6 +1578,7 @@ long hvs_iommu_op(struct hvs_model *m, struct pv_iommu_op *ops,
 		  unsigned int count, unsigned int readable)
 {
 	struct hvs_fault *ft = &m->fault;
+	bool live;
 	long rc = 0;
 	u32 i;
 
@@ -1596,20 +1598,23 @@ long hvs_iommu_op(struct hvs_model *m, struct pv_iommu_op *ops,
 		rc = -EFAULT;
 		goto out;
 	}
-	if (ft->call_armed) {
+	live = !ft->skip;
+	if (ft->skip)
+		ft->skip--;
+	if (live && ft->call_armed) {
 		ft->call_armed = false;
 		m->cnt[HVS_C_HC_INJECTED]++;
 		return ft->call_errno;
 	}
 	m->in_hypercall = true;
 	for (i = 0; i < count; i++) {
-		if (ft->preempt_armed && ft->preempt_at == i) {
+		if (live && ft->preempt_armed && ft->preempt_at == i) {
 			/* Stopped early: the rest of the batch is untouched. */
 			ft->preempt_armed = false;
 			m->cnt[HVS_C_PREEMPTIONS]++;
 			break;
 		}
-		if (ft->cont_armed && ft->cont_at == i) {
+		if (live && ft->cont_armed && ft->cont_at == i) {
 			/* A continuation: Xen flushes before it. */
 			ft->cont_armed = false;
 			m->cnt[HVS_C_CONTINUATIONS]++;
@@ -1619,7 +1624,7 @@ long hvs_iommu_op(struct hvs_model *m, struct pv_iommu_op *ops,
 			rc = -EFAULT;
 			break;
 		}
-		if (ft->op_armed && ft->op_index == i) {
+		if (live && ft->op_armed && ft->op_index == i) {
 			ft->op_armed = false;
 			m->cnt[HVS_C_OP_FAULTS]++;
 			ops[i].status = ft->op_errno;
@@ -1629,7 +1634,7 @@ long hvs_iommu_op(struct hvs_model *m, struct pv_iommu_op *ops,
 		hvs_run_op(m, &ops[i]);
 		hvs_work(m, 64);
 	}
-	if (ft->flush_skip) {
+	if (live && ft->flush_skip) {
 		ft->flush_skip = false;
 		m->cnt[HVS_C_FLUSHES_SKIPPED]++;
 	} else {
@@ -2911,6 +2916,12 @@ static int hvs_fault_cmd(struct hvs_model *m, const struct hvs_args *a)
 		ft->flush_skip = true;
 		return 0;
 	}
+	if (a->n == 3 && !strcmp(a->tok[1], "skip")) {
+		if (hvs_parse_u64(a->tok[2], &n) || n > 0xffffffffull)
+			return -EINVAL;
+		ft->skip = n;
+		return 0;
+	}
 	if (a->n == 3 && !strcmp(a->tok[1], "call")) {
 		if (hvs_parse_errno(a->tok[2], &e))
 			return -EINVAL;
@@ -3216,6 +3227,8 @@ static void hvs_show_faults(struct hvs_model *m, const struct hvs_out *out)
 		out->emit(out->ctx, "preempt %u\n", ft->preempt_at);
 	if (ft->cont_armed)
 		out->emit(out->ctx, "continue %u\n", ft->cont_at);
+	if (ft->skip)
+		out->emit(out->ctx, "skip %u\n", ft->skip);
 }
 
 /**
