@@ -4,12 +4,13 @@
 in-guest scenarios.  Python 3 standard library only.  See README.md here.
 
     tests/qemu/run [--kernel 6.1|6.12|all] [--scenario GLOB] [--selftest]
-                   [--keep] [--list] [-v] [-j N]
+                   [--no-xen|--xen-only] [--keep] [--list] [-v] [-j N]
 
 Steps: find kernels -> build our modules and the test modules per kernel
 (out of tree, W=1, any warning fails) -> build static guest programs ->
 one initramfs per kernel (cached pieces) -> group scenarios into boots ->
-boot under QEMU TCG (parallel) -> parse the console log -> table and one
+boot under QEMU TCG (parallel), the "# hypervisor: xen" scenarios in a
+PV Dom0 on Debian's Xen -> parse the console log -> table and one
 "N passed, N failed" line.
 """
 
@@ -50,19 +51,38 @@ SELFTEST_SERIES = "6.12"
 # scenario adds more with "# stock: mod ...".  Builtins are fine to list.
 STOCK_MODULES = ("nvme", "virtio_pci", "virtio_blk", "libnvdimm", "nd_pmem",
                  "nd_btt", "nfit", "dax", "dax_pmem", "device_dax", "ext4",
-                 "e1000e")
+                 "e1000e", "xenfs")
 # Host programs copied with every shared library ldd lists.
 HOST_PROGRAMS = ("/usr/bin/ndctl", "/usr/bin/daxctl")
 
 DEFAULT_SCENARIO_TIMEOUT = 60   # s, in the guest; "# timeout: N" overrides
 BOOT_TIMEOUT = 240              # s from QEMU start to the guest's BOOT line
 GRACE = 45                      # s the host waits beyond a guest timeout
-KCMDLINE = ("console=ttyS0 loglevel=7 printk.devkmsg=on log_buf_len=1M "
-            "panic_on_warn=1 panic=-1 "
-            "sysctl.kernel.hung_task_timeout_secs=30")
+KCMDLINE_COMMON = ("loglevel=7 printk.devkmsg=on log_buf_len=1M "
+                   "panic_on_warn=1 panic=-1 "
+                   "sysctl.kernel.hung_task_timeout_secs=30")
+KCMDLINE = "console=ttyS0 " + KCMDLINE_COMMON
 QEMU_BASE = ("-machine", "pc,nvdimm=on", "-cpu", "max",
              "-m", "1G,slots=2,maxmem=4G", "-smp", "1",
              "-nographic", "-nodefaults", "-no-reboot", "-monitor", "none")
+
+# Xen mode ("# hypervisor: xen"): Debian's Xen with the same kernel as PV
+# Dom0.  xen.elf (the multiboot ELF inside /boot/xen-*.gz) is QEMU's
+# -kernel; the Dom0 kernel, its arguments and the initramfs are the
+# multiboot modules in -initrd "VMLINUZ ARGS,INITRD" (QEMU splits that list
+# at commas: no comma may appear in a path or in the arguments).  q35 for
+# the emulated VT-d that Xen's iommu=1 then uses (Dom0 not in passthrough,
+# as with a real PV-IOMMU host).  smap=0: with -cpu max, Dom0 faults at its
+# first instruction otherwise.  No "noreboot": after a Dom0 crash Xen
+# reboots, which ends QEMU (-no-reboot).  Xen's console is com1 (the
+# console log, shared with Dom0's hvc0); ttyS1 stays Dom0's output channel.
+XEN_GZ_GLOB = "/boot/xen-4.*-amd64.gz"
+XEN_CMDLINE = ("console=com1 com1=115200 dom0_mem=512M smap=0 iommu=1 "
+               "loglvl=all guest_loglvl=all")
+DOM0_CMDLINE = "console=hvc0 earlyprintk=xen " + KCMDLINE_COMMON
+QEMU_XEN_BASE = ("-machine", "q35,nvdimm=on") + QEMU_BASE[2:] + \
+    ("-device", "intel-iommu,intremap=on,caching-mode=on")
+HYPERVISORS = ("none", "xen")
 
 # Bumped when the layout of a cached artefact changes.
 CACHE_VERSION = "1"
@@ -221,8 +241,8 @@ def find_kernel(series):
 # --------------------------------------------------------------------------
 # Scenarios
 
-HEADER_RX = re.compile(r"^#\s*(needs|kernels|boot|timeout|stock|expect)"
-                       r"\s*:\s*(.*?)\s*$")
+HEADER_RX = re.compile(r"^#\s*(needs|kernels|boot|timeout|stock|expect|"
+                       r"hypervisor)\s*:\s*(.*?)\s*$")
 
 
 class Scenario:
@@ -235,6 +255,7 @@ class Scenario:
         self.timeout = DEFAULT_SCENARIO_TIMEOUT
         self.stock = []
         self.expect = None
+        self.hypervisor = "none"
         self.errors = []
         for line in self.path.read_text().splitlines():
             if line.startswith("#!") or not line.strip():
@@ -260,6 +281,11 @@ class Scenario:
                 self.stock += val.split()
             elif key == "expect":
                 self.expect = val.split()
+            elif key == "hypervisor":
+                self.hypervisor = val
+                if val not in HYPERVISORS:
+                    self.errors.append(f"unknown hypervisor '{val}' "
+                                       f"(known: {' '.join(HYPERVISORS)})")
         for d in self.needs:
             if d not in DEVICES:
                 self.errors.append(f"unknown device '{d}' "
@@ -285,9 +311,11 @@ def load_scenarios(d):
 
 class Boot:
     def __init__(self, kernel, name, scenarios, selftest=False, devices=(),
-                 shell=False):
+                 shell=False, hv="none"):
         self.kernel = kernel
         self.shell = shell
+        self.hv = hv                # "none" or "xen" (PV Dom0)
+        self.xen_elf = None         # Path, Xen mode only
         self.name = name
         self.scenarios = scenarios
         self.selftest = selftest
@@ -298,14 +326,41 @@ class Boot:
         self.output = LOGS / f"{tag}.output.log"
         self.qemulog = LOGS / f"{tag}.qemu.log"
         self.cmdfile = LOGS / f"{tag}.cmd"
+        self.xenlog = LOGS / f"{tag}.xen.log"
         self.rundir = RUNS / tag
         self.wall = 0.0
         self.qemu_rc = None
         self.watchdog = None        # why the host killed QEMU, or None
+        self.stopped = None         # why the host ended QEMU early (Xen)
         self.result = None          # BootResult
 
     def budget(self):
         return BOOT_TIMEOUT + sum(s.timeout + GRACE for s in self.scenarios) + 60
+
+    def qemu_args(self, initrd):
+        """Machine, kernel and initramfs arguments (devices and serial
+        ports not included).  Raises ValueError when Xen's module list
+        cannot carry them."""
+        k = self.kernel
+        if self.hv != "xen":
+            return list(QEMU_BASE) + ["-kernel", str(k.vmlinuz),
+                                      "-initrd", str(initrd),
+                                      "-append", KCMDLINE]
+        for what, text in (("Dom0 kernel path", str(k.vmlinuz)),
+                           ("initramfs path", str(initrd)),
+                           ("Dom0 arguments", DOM0_CMDLINE),
+                           ("xen.elf path", str(self.xen_elf))):
+            if "," in text:
+                raise ValueError(f"{what} '{text}' has a comma: QEMU splits "
+                                 "-initrd at commas (Xen's module list)")
+        for what, text in (("Dom0 kernel path", str(k.vmlinuz)),
+                           ("initramfs path", str(initrd))):
+            if re.search(r"\s", text):
+                raise ValueError(f"{what} '{text}' has a blank: a multiboot "
+                                 "module's path ends at the first blank")
+        return list(QEMU_XEN_BASE) + [
+            "-kernel", str(self.xen_elf), "-append", XEN_CMDLINE,
+            "-initrd", f"{k.vmlinuz} {DOM0_CMDLINE},{initrd}"]
 
 
 # --------------------------------------------------------------------------
@@ -380,6 +435,34 @@ def build_kernel_modules(k, jobs):
     return cached and tcached
 
 
+def find_xen():
+    """The newest /boot/xen-4.*-amd64.gz, or None."""
+    cands = glob.glob(XEN_GZ_GLOB)
+    return Path(max(cands, key=vkey)) if cands else None
+
+
+def prepare_xen_elf():
+    """xen.elf (an ELF32 multiboot image QEMU's -kernel loads) unpacked
+    from /boot/xen-*.gz into build/xen/, redone when the .gz changes.
+    Returns (path, cached)."""
+    gz = find_xen()
+    if not gz:
+        raise BuildError(f"no Xen hypervisor ({XEN_GZ_GLOB}): install "
+                         "xen-hypervisor-4.17-amd64 (scripts/deps.sh)")
+    out = BUILD / "xen" / (gz.name[:-len(".gz")] + ".elf")
+    stamp = out.with_name(out.name + ".key")
+    key = digest([("v", CACHE_VERSION), ("gz", file_id(gz))])
+    if out.exists() and stamp.exists() and stamp.read_text() == key:
+        return out, True
+    out.parent.mkdir(parents=True, exist_ok=True)
+    data = gzip.decompress(gz.read_bytes())
+    if data[:4] != b"\x7fELF":
+        raise BuildError(f"{gz} does not hold an ELF image")
+    write_if_changed(out, data)
+    stamp.write_text(key)
+    return out, False
+
+
 def build_guest_programs():
     """Static guest programs from tests/qemu/guest/*.c -> build/qemu-guest/."""
     out = BUILD / "qemu-guest"
@@ -404,6 +487,21 @@ def build_guest_programs():
             stamp.write_text(key)
             built += 1
         progs.append(exe)
+    # ndctl-xen (tools/ndctl-ext): dynamically linked; its libraries are a
+    # subset of /usr/bin/ndctl's, which the base archive already carries.
+    # make is the cache: "make -q" says whether anything is out of date.
+    ndx, ndx_out = TOP / "tools" / "ndctl-ext", BUILD / "ndctl-ext"
+    if (ndx / "Makefile").exists():
+        make = ["make", "-C", ndx, f"O={ndx_out}", "bin"]
+        if subprocess.run(make + ["-q"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode:
+            log = out / "ndctl-xen.log"
+            if run_logged(make, log):
+                raise BuildError(f"ndctl-xen build failed, see {rel(log)}:\n"
+                                 + Path(log).read_text())
+            check_build_log(log, "ndctl-xen")
+            built += 1
+        progs.append(ndx_out / "ndctl-xen")
     return progs, built
 
 
@@ -601,6 +699,8 @@ def plan_archive(boot):
                                 for s in boot.scenarios).encode())
     if boot.shell:
         a.file("/xpv/shell", b"")
+    if boot.hv == "xen":
+        a.file("/xpv/xen", b"")
     return a.gz()
 
 
@@ -608,6 +708,143 @@ def plan_archive(boot):
 # Booting
 
 MARK_RX = re.compile(r"@@XPV (BOOT|BEGIN|END|DONE)\b\s*(\S*)")
+XEN_TAG = "(XEN)"
+# Xen lines after which only Xen's fixed 5 s reboot delay is left (Dom0
+# crashed, or Xen panicked): the runner stops QEMU itself after XEN_END_WAIT.
+XEN_ENDING = re.compile(r"Hardware Dom0 (crashed|shutdown)|"
+                        r"Reboot in five seconds")
+XEN_END_WAIT = 1.0
+
+
+class ConsoleDemux:
+    """Splits a Xen boot's console (com1: Xen's lines and Dom0's hvc0) into
+    Xen lines and guest lines.  Xen writes each of its lines whole, but
+    Dom0's hvc0 output reaches Xen in chunks of a few bytes, so a Xen line
+    can land inside a Dom0 line: "<dom0 start>(XEN) <xen line>" then
+    "<dom0 rest>" on the next physical line.  The guest part before the
+    tag is held back and completed by the next line without a tag, which
+    gives every printk record back whole.  Without Xen (xen=False) every
+    line is a guest line."""
+
+    def __init__(self, xen):
+        self.xen = xen
+        self.pending = ""
+
+    def feed(self, raw):
+        """One physical line (no newline) -> [(kind, line)], kind "xen" or
+        "guest"."""
+        if not self.xen:
+            return [("guest", raw)]
+        i = raw.find(XEN_TAG)
+        if i < 0:
+            line, self.pending = self.pending + raw, ""
+            return [("guest", line)]
+        self.pending += raw[:i]
+        return [("xen", raw[i:])]
+
+    def flush(self):
+        line, self.pending = self.pending, ""
+        return [("guest", line)] if line else []
+
+
+# Host requests: a scenario asks the runner for something only the host can
+# do by writing one line to /dev/kmsg (README: "Host requests"):
+#   @@XPV HOST <scenario> nvdimm-hotplug <id> <MiB> <slot> <addr> [prep]
+# The runner hot-adds an NVDIMM through QMP (object-add + device_add).  With
+# "prep", it first boots a second, short QEMU with that NVDIMM cold-plugged
+# at the same slot and address (same NFIT serial, same SPA: labels and info
+# blocks written there stay valid) running the scenario as "<scenario>.prep",
+# so the hot-added NVDIMM arrives already prepared.  Failures are logged
+# (.qemu.log, and "qemu:" lines); the guest sees them as a device that never
+# appears.
+HOST_RX = re.compile(r"@@XPV HOST ([A-Za-z0-9_.-]+) nvdimm-hotplug ([a-z0-9]+) "
+                     r"(\d+) (\d+) (0x[0-9a-fA-F]+)( prep)?\s*$")
+
+
+def qmp_run(sock, cmds, log):
+    """Run QMP commands on a QEMU's socket; None or the first error."""
+    import json
+    import socket
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(60)
+    try:
+        s.connect(str(sock))
+        f = s.makefile("rw")
+        f.readline()                                    # greeting
+        for c in [{"execute": "qmp_capabilities"}] + cmds:
+            f.write(json.dumps(c) + "\n")
+            f.flush()
+            r = {"event": None}
+            while "event" in r:                         # skip events
+                r = json.loads(f.readline())
+            log.write(f"xpv qmp: {json.dumps(c)} -> {json.dumps(r)}\n")
+            if "error" in r:
+                return r["error"].get("desc", str(r["error"]))
+        return None
+    except (OSError, ValueError) as e:
+        return f"QMP: {e}"
+    finally:
+        s.close()
+
+
+def host_prep_vm(boot, scen, devargs, log):
+    """The "prep" boot of a host request: the scenario as <name>.prep with
+    the NVDIMM cold-plugged.  Logs: <kver>.<boot>.prep.{console,output}.log.
+    True when it passed."""
+    k, name = boot.kernel, f"{scen.name}.prep"
+    a = Cpio()
+    a.file("/xpv/plan", f"{name} {scen.timeout} {scen.guest_path()}\n"
+           .encode())
+    initrd = boot.rundir / "prep-initrd.gz"
+    initrd.write_bytes(k.initrd.read_bytes() + a.gz())
+    tag = f"{k.kver}.{boot.name}.prep"
+    console, output = LOGS / f"{tag}.console.log", LOGS / f"{tag}.output.log"
+    cmd = (["timeout", "-k", "10", str(BOOT_TIMEOUT + scen.timeout),
+            "qemu-system-x86_64"] + list(QEMU_BASE) +
+           ["-kernel", str(k.vmlinuz), "-initrd", str(initrd), "-append",
+            KCMDLINE] + devargs +
+           ["-serial", f"file:{console}", "-serial", f"file:{output}"])
+    log.write("xpv prep: " + " ".join(shlex.quote(c) for c in cmd) + "\n")
+    log.flush()
+    subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                   stderr=subprocess.STDOUT)
+    text = console.read_text(errors="replace") if console.exists() else ""
+    n = re.escape(name)
+    return bool(re.search(rf"@@XPV PLAN {n} checks=[1-9]\d* failed=0 rc=0",
+                          text) and
+                re.search(rf"@@XPV END {n} rc=0\b", text))
+
+
+def host_request(boot, m, log):
+    """Carry out one HOST_RX request (see above)."""
+    scen, ident, mib, slot, addr, prep = m.groups()
+    mem, dev = f"xpvhp{ident}", f"xpvhpdimm{ident}"
+    img = boot.rundir / f"{mem}.img"
+    with open(img, "wb") as f:
+        f.truncate(int(mib) << 20)
+    what = f"{boot.kernel.kver} boot {boot.name}: nvdimm-hotplug {ident}"
+    if prep:
+        s = next((x for x in boot.scenarios if x.name == scen), None)
+        devargs = ["-object", f"memory-backend-file,id={mem},share=on,"
+                   f"mem-path={img},size={mib}M,align=2M",
+                   "-device", f"nvdimm,id={dev},memdev={mem},"
+                   f"label-size=128K,slot={slot},addr={addr}"]
+        if not s or not host_prep_vm(boot, s, devargs, log):
+            say(f"{what}: the prep boot failed (logs "
+                f"{rel(LOGS)}/{boot.kernel.kver}.{boot.name}.prep.*)")
+            return
+    err = qmp_run(boot.rundir / "qmp.sock", [
+        {"execute": "object-add", "arguments": {
+            "qom-type": "memory-backend-file", "id": mem, "share": True,
+            "mem-path": str(img), "size": int(mib) << 20,
+            "align": 2 << 20}},
+        {"execute": "device_add", "arguments": {
+            "driver": "nvdimm", "id": dev, "memdev": mem,
+            "label-size": 128 << 10, "slot": int(slot),
+            "addr": int(addr, 16)}}], log)
+    log.flush()
+    if err:
+        say(f"{what}: {err}")
 
 
 def boot_one(boot, keep):
@@ -619,13 +856,12 @@ def boot_one(boot, keep):
     boot.rundir.mkdir(parents=True)
     initrd = boot.rundir / "initrd.gz"
     initrd.write_bytes(k.initrd.read_bytes() + plan_archive(boot))
-    for p in (boot.console, boot.output, boot.qemulog):
+    for p in (boot.console, boot.output, boot.qemulog, boot.xenlog):
         p.unlink(missing_ok=True)
-    args = list(QEMU_BASE)
+    args = boot.qemu_args(initrd)
     for d in boot.devices:
         args += DEVICES[d](boot.rundir)
-    args += ["-kernel", str(k.vmlinuz), "-initrd", str(initrd),
-             "-append", KCMDLINE, "-serial", f"file:{boot.console}"]
+    args += ["-serial", f"file:{boot.console}"]
     if boot.shell:
         # ttyS1 on this terminal; Ctrl-C goes to the guest.
         args += ["-chardev", "stdio,id=xpvtty,signal=off",
@@ -638,7 +874,8 @@ def boot_one(boot, keep):
         if not keep:
             shutil.rmtree(boot.rundir, ignore_errors=True)
         return
-    args += ["-serial", f"file:{boot.output}"]
+    args += ["-serial", f"file:{boot.output}",
+             "-qmp", f"unix:{boot.rundir / 'qmp.sock'},server=on,wait=off"]
     cmd = ["timeout", "-k", "10", str(boot.budget()),
            "qemu-system-x86_64"] + args
     boot.cmdfile.write_text(" ".join(shlex.quote(c) for c in cmd) + "\n")
@@ -649,7 +886,9 @@ def boot_one(boot, keep):
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
                                 stderr=subprocess.STDOUT)
         pos, partial = 0, ""
+        demux = ConsoleDemux(boot.hv == "xen")
         state, deadline = "boot", t0 + BOOT_TIMEOUT
+        stop_at = None
         while proc.poll() is None:
             time.sleep(0.25)
             now = time.monotonic()
@@ -663,8 +902,17 @@ def boot_one(boot, keep):
             text = partial + chunk.decode("utf-8", "replace")
             lines = text.split("\n")
             partial = lines.pop()
-            for line in lines:
-                m = MARK_RX.search(line)
+            for kind, line in (x for raw in lines for x in demux.feed(raw)):
+                if kind == "xen" and XEN_ENDING.search(line) and \
+                   not boot.stopped:
+                    boot.stopped = (f"stopped by the runner after Xen "
+                                    f"said: {line.strip()}")
+                    stop_at = now + XEN_END_WAIT
+                h = kind == "guest" and HOST_RX.search(line)
+                if h:
+                    host_request(boot, h, qlog)
+                    continue
+                m = kind == "guest" and MARK_RX.search(line)
                 if not m:
                     continue
                 what, arg = m.group(1), m.group(2)
@@ -675,6 +923,13 @@ def boot_one(boot, keep):
                     state, deadline = "poweroff", now + GRACE
                 else:           # BOOT, END: the next BEGIN is due soon
                     state, deadline = f"after {what} {arg}".strip(), now + GRACE
+            if stop_at is not None and now > stop_at:
+                proc.terminate()
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                break
             if now > deadline:
                 boot.watchdog = (f"no progress for too long ({state}, "
                                  f"{now - t0:.0f}s into the boot): "
@@ -711,6 +966,22 @@ KERNEL_BAD = (
 )
 # Lines that quote the command line, not an event.
 KERNEL_IGNORE = re.compile(r"[Cc]ommand line:|Unknown kernel command line")
+# Xen's own console lines ("(XEN) ...") that fail the scenario running (else
+# the boot): Xen's panic, assertion, BUG/WARN, fatal trap, register dump,
+# a crashed domain (Dom0's panic shows as "Hardware Dom0 crashed").
+XEN_BAD = (
+    ("panic", re.compile(r"(?i)\bpanic")),
+    ("assert", re.compile(r"Assertion\b")),
+    ("bug", re.compile(r"\bBUG\b")),
+    ("warning", re.compile(r"WARN")),
+    ("fatal", re.compile(r"(?i)\bfatal\b")),
+    ("crash", re.compile(r"(?i)crash")),
+    ("trace", re.compile(r"Xen call trace|----\[ Xen-")),
+)
+# What a Xen boot's own lines must show: the emulated VT-d in use, Dom0's
+# DMA translated (not passed through), as on a PV-IOMMU host.
+XEN_EXPECT = ("I/O virtualisation enabled",
+              "Intel VT-d Dom0 DMA Passthrough not enabled")
 
 
 class Check:
@@ -766,10 +1037,16 @@ class BootResult:
         self.booted = False
         self.done = False
         self.guest_time = None
+        self.hv = None              # what the guest's BOOT line says
+        self.xen_lines = []         # Xen's own console lines (Xen mode)
+        self.xen_bad = 0            # how many of them failed something
 
 
-def parse_console(text, names, qemu_rc=None, watchdog=None, timed_out=False):
-    """Parse a console log.  names: the boot's plan, in order."""
+def parse_console(text, names, qemu_rc=None, watchdog=None, timed_out=False,
+                  hv="none"):
+    """Parse a console log.  names: the boot's plan, in order.  hv: the
+    hypervisor the boot was planned with ("xen": the log also holds Xen's
+    lines, which are checked too)."""
     br = BootResult()
     for n in names:
         br.scenarios[n] = ScenarioResult(n)
@@ -777,7 +1054,29 @@ def parse_console(text, names, qemu_rc=None, watchdog=None, timed_out=False):
     cur = None
     last_ts = None
     context_left = 0
-    for raw in text.replace("\r", "").split("\n"):
+    xen_context = 0
+    demux = ConsoleDemux(hv == "xen")
+    physical = text.replace("\r", "").split("\n")
+    for kind, raw in [x for p in physical for x in demux.feed(p)] + \
+            demux.flush():
+        if kind == "xen":
+            br.xen_lines.append(raw)
+            target = cur.kernel_lines if cur else br.kernel_lines
+            bad = [] if KERNEL_IGNORE.search(raw) else \
+                [k for k, rx in XEN_BAD if rx.search(raw)]
+            if bad:
+                br.xen_bad += 1
+                for k in bad:
+                    if cur:
+                        cur.add("xen-" + k, raw.strip())
+                    else:
+                        br.problems.append(("xen-" + k, raw.strip()))
+                target.append(raw.rstrip())
+                xen_context = 12
+            elif xen_context:
+                target.append(raw.rstrip())
+                xen_context -= 1
+            continue
         m = TS_RX.match(raw)
         ts, line = (float(m.group(1)), m.group(2)) if m else (None, raw)
         if ts is not None:
@@ -788,6 +1087,8 @@ def parse_console(text, names, qemu_rc=None, watchdog=None, timed_out=False):
             word, _, rest = body.partition(" ")
             if word == "BOOT":
                 br.booted = True
+                hm = re.search(r"\bhv=(\S+)", rest)
+                br.hv = hm.group(1) if hm else "none"
             elif word == "DONE":
                 br.done = True
                 br.guest_time = ts
@@ -884,6 +1185,16 @@ def parse_console(text, names, qemu_rc=None, watchdog=None, timed_out=False):
         ends.append(("qemu-rc", f"QEMU exited with rc={qemu_rc}"))
     if not br.booted:
         ends.append(("no-boot", "the guest never reached /init"))
+    elif br.hv != hv:
+        br.problems.append(("wrong-hypervisor", f"the guest runs on "
+                            f"'{br.hv}', the boot was planned for '{hv}'"))
+    if hv == "xen" and not br.xen_lines:
+        br.problems.append(("no-xen", "no line from Xen on the console"))
+    elif hv == "xen":
+        for want in XEN_EXPECT:
+            if not any(want in l for l in br.xen_lines):
+                br.problems.append(("xen-no-iommu", f"Xen never said "
+                                    f"'{want}' (iommu=1 with intel-iommu)"))
     for kind, text in ends:
         if running:
             br.scenarios[running].add(kind, text + " (while this scenario "
@@ -923,8 +1234,8 @@ def selftest_expectations(boot):
         desc = f"{s.name}: expected {' '.join(exp)}; got {r.status} ({got})"
         out.append((not problems, desc, "; ".join(problems)))
     extra = [t for _, t in br.problems]
-    out.append((not extra, "self-test boot: every problem attributed to a "
-                "scenario", "; ".join(extra)))
+    out.append((not extra, f"{boot.name} boot: every problem attributed to "
+                "a scenario", "; ".join(extra)))
     return out
 
 
@@ -979,6 +1290,45 @@ def parser_selftest():
                        qemu_rc=124, timed_out=True)
     t("kernel error and timeout before /init go to the boot",
       {"kernel-bug", "boot-timeout", "no-boot"} <= {k for k, _ in br.problems})
+
+    # Xen mode: Xen's lines share the console with Dom0's.
+    log = "\r\n".join([
+        "(XEN) Command line: console=com1 loglvl=all panic",
+        "(XEN) Intel VT-d Dom0 DMA Passthrough not enabled.",
+        "(XEN) I/O virtualisation enabled",
+        "[    1.0] @@XPV BOOT 6.12 scenarios=2 hv=xen",
+        "[    1.1] @@XPV BEGIN a",
+        "[    1.2] @@XPV ok 1 - fi(XEN) PCI add device 0000:00:01.0",
+        "rst check",
+        "[    1.3] @@XPV PLAN a checks=1 failed=0 rc=0",
+        "[    1.4] @@XPV END a rc=0",
+        "[    1.5] @@XPV BEGIN b",
+        "[    1.6] @@XPV ok 1 - x",
+        "(XEN) Xen WARN at foo.c:12",
+        "(XEN) ----[ Xen-4.17.7  x86_64  debug=n  Not tainted ]----",
+        "[    1.7] @@XPV PLAN b checks=1 failed=0 rc=0",
+        "[    1.8] @@XPV END b rc=0",
+        "[    1.9] @@XPV DONE",
+        "(XEN) Hardware Dom0 crashed: rebooting machine in 5 seconds.",
+    ])
+    br = parse_console(log, ["a", "b"], qemu_rc=0, hv="xen")
+    a, b = br.scenarios["a"], br.scenarios["b"]
+    t("xen: a Dom0 line torn by a Xen line is put back together",
+      a.status == "pass" and [c.desc for c in a.checks] == ["first check"])
+    t("xen: Xen WARN and register dump attributed to the running scenario",
+      {"xen-warning", "xen-trace"} <= b.kinds and
+      len(br.xen_lines) == 7 and br.xen_bad == 3)
+    t("xen: Dom0 crash after DONE fails the boot; command line ignored",
+      [k for k, _ in br.problems] == ["xen-crash"])
+    br = parse_console("[ 1.0] @@XPV BOOT x scenarios=0 hv=none\n"
+                       "[ 1.1] @@XPV DONE", [], qemu_rc=0, hv="xen")
+    t("xen: a boot not under Xen, or without Xen's lines, fails",
+      {"wrong-hypervisor", "no-xen"} <= {k for k, _ in br.problems})
+    br = parse_console("(XEN) I/O virtualisation disabled\n"
+                       "[ 1.0] @@XPV BOOT x scenarios=0 hv=xen\n"
+                       "[ 1.1] @@XPV DONE", [], qemu_rc=0, hv="xen")
+    t("xen: a Xen boot without the emulated VT-d in use fails",
+      [k for k, _ in br.problems] == ["xen-no-iommu"] * 2)
     return res
 
 
@@ -996,7 +1346,15 @@ def report_boot(boot, verbose):
             f"devices {devs}, wall {boot.wall:.1f}s, guest "
             f"{fmt_time(br.guest_time)}, qemu rc={boot.qemu_rc}")
     print(head)
-    print(f"       log {rel(boot.console)} (+ .output.log, .cmd)")
+    if boot.stopped:
+        print(f"       QEMU {boot.stopped}")
+    if boot.hv == "xen":
+        print(f"       Xen PV Dom0 ({boot.xen_elf.name}, "
+              f"{QEMU_XEN_BASE[1].split(',')[0]} + intel-iommu): "
+              f"{len(br.xen_lines)} Xen console lines, {br.xen_bad} "
+              "with a warning or crash")
+    print(f"       log {rel(boot.console)} (+ .output.log, .cmd"
+          f"{', .xen.log' if boot.hv == 'xen' else ''})")
     for kind, text in br.problems:
         print(f"  BOOT FAIL [{kind}] {text}")
     if br.problems and br.kernel_lines:
@@ -1040,13 +1398,21 @@ def main():
     ap.add_argument("--selftest", action="store_true",
                     help="run the harness self-test (alone unless "
                     "--scenario is given too)")
+    xg = ap.add_mutually_exclusive_group()
+    xg.add_argument("--no-xen", action="store_true",
+                    help="skip the Xen boots ('# hypervisor: xen' scenarios "
+                    "and the Xen self-test)")
+    xg.add_argument("--xen-only", action="store_true",
+                    help="only the Xen boots (with --shell: a shell in a "
+                    "Xen PV Dom0)")
     ap.add_argument("--keep", action="store_true",
                     help="keep each boot's run directory (initrd, disk "
                     "images) under build/qemu-run/")
     ap.add_argument("--shell", action="store_true",
                     help="boot one kernel (default 6.12), run the selected "
                     "scenarios if any, then an interactive shell on this "
-                    "terminal (lib.sh loaded); 'poweroff -f' or exit ends it")
+                    "terminal (lib.sh loaded); 'poweroff -f' or exit ends "
+                    "it; under Xen with --xen-only")
     ap.add_argument("--device", action="append", default=[],
                     choices=sorted(DEVICES), help="add a device to every "
                     "boot (repeatable; mostly for --shell)")
@@ -1111,8 +1477,20 @@ def main():
             failed += 1
     scenarios = [s for s in scenarios if not s.errors]
     selftests = [s for s in selftests if not s.errors]
+    # Xen or not: --no-xen drops the Xen scenarios, --xen-only the others.
+    if args.no_xen or args.xen_only:
+        keep = "xen" if args.xen_only else "none"
+        if not args.shell:
+            scenarios = [s for s in scenarios if s.hypervisor == keep]
+        selftests = [s for s in selftests if s.hypervisor == keep]
+        if args.scenario and not scenarios and not args.shell and \
+           not args.selftest:
+            say(f"no {'Xen ' if keep == 'xen' else 'non-Xen '}scenario "
+                f"matches {' '.join(args.scenario)}")
+            failed += 1
 
-    # Boots: per kernel, one main boot plus one per "# boot:" group.
+    # Boots: per kernel and hypervisor, one main boot plus one per
+    # "# boot:" group; Xen boots are named xen, xen-<group>.
     boots = []
     for series in want:
         k = kernels.get(series)
@@ -1121,21 +1499,33 @@ def main():
         groups = {}
         for s in scenarios:
             if s.runs_on(series):
-                groups.setdefault(s.boot or "main", []).append(s)
+                groups.setdefault((s.hypervisor, s.boot or "main"),
+                                  []).append(s)
         if args.shell:
-            boots.append(Boot(k, "shell", [s for g in groups.values()
-                                           for s in g],
-                              devices=args.device, shell=True))
+            boots.append(Boot(k, "xen-shell" if args.xen_only else "shell",
+                              [s for g in groups.values() for s in g],
+                              devices=args.device, shell=True,
+                              hv="xen" if args.xen_only else "none"))
             continue
-        for name in sorted(groups, key=lambda g: (g != "main", g)):
-            boots.append(Boot(k, name, groups[name], devices=args.device))
-    if run_self and SELFTEST_SERIES in kernels and selftests:
-        boots.append(Boot(kernels[SELFTEST_SERIES], "selftest", selftests,
-                          selftest=True))
+        for hv, name in sorted(groups, key=lambda g: (g[0], g[1] != "main",
+                                                      g[1])):
+            bname = name if hv == "none" else \
+                hv if name == "main" else f"{hv}-{name}"
+            boots.append(Boot(k, bname, groups[(hv, name)],
+                              devices=args.device, hv=hv))
+    if run_self and SELFTEST_SERIES in kernels:
+        for hv in HYPERVISORS:
+            group = [s for s in selftests if s.hypervisor == hv]
+            if group:
+                boots.append(Boot(kernels[SELFTEST_SERIES],
+                                  "selftest" if hv == "none" else
+                                  f"selftest-{hv}", group, selftest=True,
+                                  hv=hv))
 
     if args.list:
         for b in boots:
-            print(f"{b.kernel.kver} boot {b.name}: devices "
+            print(f"{b.kernel.kver} boot {b.name}: "
+                  f"{'Xen PV Dom0, ' if b.hv == 'xen' else ''}devices "
                   f"{' '.join(b.devices) or '-'}; timeout {b.budget()}s")
             for s in b.scenarios:
                 print(f"    {s.name} ({rel(s.path)}, timeout {s.timeout}s)")
@@ -1163,6 +1553,27 @@ def main():
         list(ex.map(build, used.values()))
     say(f"guest programs: {' '.join(p.name for p in progs)} "
         f"({nprog} rebuilt)")
+    if any(b.hv == "xen" for b in boots):
+        try:
+            xen_elf, cached = prepare_xen_elf()
+            say(f"Xen: {rel(xen_elf)} "
+                f"({'cached' if cached else 'unpacked from /boot'})")
+        except BuildError as e:
+            xen_elf = None
+            n = sum(1 for b in boots if b.hv == "xen")
+            say(f"FAIL: {e} ({n} Xen boot(s) not run)")
+            failed += 1
+        for b in boots:
+            b.xen_elf = xen_elf
+        boots = [b for b in boots if b.hv != "xen" or xen_elf]
+    # A Xen boot whose paths or arguments QEMU's module list can't carry.
+    for b in list(boots):
+        try:
+            b.qemu_args(b.rundir / "initrd.gz")
+        except ValueError as e:
+            say(f"FAIL: {b.kernel.kver} boot {b.name}: {e}")
+            failed += 1
+            boots.remove(b)
 
     stock = list(STOCK_MODULES)
     for s in scenarios + selftests:
@@ -1194,9 +1605,11 @@ def main():
             say(f"shell ended (qemu rc={b.qemu_rc})")
         return 0
 
-    # Boot: longest plans first, the self-test last.
+    # Boot: Xen boots first (slowest: Xen itself boots first), then the
+    # longest plans, the self-tests last.
     t_boot = time.monotonic()
-    todo = sorted(boots, key=lambda b: (b.selftest, -len(b.scenarios)))
+    todo = sorted(boots, key=lambda b: (b.selftest, b.hv == "none",
+                                        -len(b.scenarios)))
     lock = threading.Lock()
 
     def go(b):
@@ -1205,7 +1618,10 @@ def main():
             else ""
         b.result = parse_console(
             text, [s.name for s in b.scenarios], qemu_rc=b.qemu_rc,
-            watchdog=b.watchdog, timed_out=b.qemu_rc == 124)
+            watchdog=b.watchdog, timed_out=b.qemu_rc == 124, hv=b.hv)
+        if b.hv == "xen":
+            b.xenlog.write_text("".join(l + "\n"
+                                        for l in b.result.xen_lines))
         with lock:
             say(f"{b.kernel.kver} boot {b.name} finished in {b.wall:.1f}s")
 
@@ -1237,11 +1653,14 @@ def main():
     if run_self:
         print("\n== harness self-test")
         checks = parser_selftest()
-        if st:
-            report_boot(st[0], args.verbose)
-            checks += selftest_expectations(st[0])
-        elif SELFTEST_SERIES in kernels:
-            checks.append((False, "self-test boot", "was not run"))
+        for hv in sorted({s.hypervisor for s in selftests}):
+            b = next((b for b in st if b.hv == hv), None)
+            if b:
+                report_boot(b, args.verbose)
+                checks += selftest_expectations(b)
+            elif SELFTEST_SERIES in kernels:
+                checks.append((False, f"self-test boot ({hv})",
+                               "was not run"))
         for ok, desc, why in checks:
             print(f"  {'ok    ' if ok else 'NOT OK'} {desc}"
                   + (f"\n          {why}" if why and not ok else ""))
@@ -1250,13 +1669,14 @@ def main():
             else:
                 failed += 1
         if st and not all(ok for ok, _, _ in checks):
-            br = st[0].result
-            for n in br.order:
-                r = br.scenarios[n]
-                for c in r.checks:
-                    print(f"          {n}: {c.line()}")
-                for kind, text in r.reasons:
-                    print(f"          {n}: [{kind}] {text}")
+            for b in st:
+                br = b.result
+                for n in br.order:
+                    r = br.scenarios[n]
+                    for c in r.checks:
+                        print(f"          {n}: {c.line()}")
+                    for kind, text in r.reasons:
+                        print(f"          {n}: [{kind}] {text}")
 
     print()
     if skipped:

@@ -13,6 +13,11 @@
 #    line, and kernel errors are attributed to the scenario running.
 #  - ttyS1 (the output log): the same lines plus everything the scenarios
 #    print, for reading.
+# Under Xen (the plan has /xpv/xen; Dom0 is a PV guest) the kernel console
+# is hvc0, which Xen writes to its own serial port (com1 = the console
+# log), and ttyS1 is still the guest's: nothing changes here but xenfs,
+# mounted on /proc/xen.  The BOOT line says which hypervisor the guest
+# really runs on (/sys/hypervisor/type), which the host checks.
 export PATH=/xpv/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
 
@@ -24,6 +29,17 @@ mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
 
 exec </dev/null >/dev/ttyS1 2>&1
+
+hv=none
+[ -r /sys/hypervisor/type ] && read -r hv </sys/hypervisor/type
+if [ -e /xpv/xen ]; then
+	# xenfs and what it needs (resolved on the host), then /proc/xen.
+	while read -r ko; do
+		[ "$ko" = builtin ] || insmod "$ko"
+	done </xpv/stock/xenfs.deps
+	mount -t xenfs xenfs /proc/xen ||
+		echo "init: cannot mount xenfs on /proc/xen"
+fi
 
 xpv_mark() {	# xpv_mark TEXT...: one marker to the console log and the output
 	printf '<6>@@XPV %s\n' "$*" >/dev/kmsg
@@ -48,7 +64,7 @@ xpv_cleanup() {
 	xpv_mark "CLEANUP-FAILED $1 still loaded:" $left
 }
 
-xpv_mark "BOOT $(uname -r) scenarios=$(grep -c . /xpv/plan)"
+xpv_mark "BOOT $(uname -r) scenarios=$(grep -c . /xpv/plan) hv=$hv"
 while read -r name tmo path; do
 	[ -n "$name" ] || continue
 	xpv_mark "BEGIN $name"

@@ -23,9 +23,18 @@ mkdir -p "$XPV_STATE"
 echo 0 >"$XPV_STATE/n"
 echo 0 >"$XPV_STATE/failed"
 
-# One line, no control characters, at most 400 bytes: a kmsg record.
+# _t_flat VAR TEXT...: VAR = TEXT as one line, no control characters, at
+# most 400 bytes (a kmsg record).  No fork unless TEXT holds a newline, a
+# CR or a tab: a fork costs much in a Xen PV guest under TCG.
 _t_flat() {
-	printf '%s' "$*" | tr '\n\r\t' '   ' | cut -c1-400
+	local _t_v=$1 _t_s
+	shift
+	_t_s=$*
+	case $_t_s in
+	*[$'\n\r\t']*) _t_s=$(printf '%s' "$_t_s" | tr '\n\r\t' '   ') ;;
+	esac
+	[ ${#_t_s} -le 400 ] || _t_s=${_t_s:0:400}
+	eval "$_t_v=\$_t_s"
 }
 
 # _t_line TEXT: one result line to both channels.
@@ -41,9 +50,9 @@ _t_result() {
 	n=$((n + 1))
 	echo "$n" >"$XPV_STATE/n"
 	# " # " separates the description from the reason: keep it out of DESC.
-	desc=$(_t_flat "$2")
+	_t_flat desc "$2"
 	desc=${desc//#/+}
-	why=$(_t_flat "$3")
+	_t_flat why "$3"
 	case $1 in
 	ok)
 		_t_line "ok $n - $desc"
@@ -188,7 +197,9 @@ t_dmesg() {
 # t_dmesg_mark [TEXT]: start a new t_dmesg window (e.g. between two rounds
 # of a scenario).
 t_dmesg_mark() {
-	printf '<6>@@XPV MARK %s %s\n' "$XPV_NAME" "$(_t_flat "$*")" >/dev/kmsg
+	local text
+	_t_flat text "$*"
+	printf '<6>@@XPV MARK %s %s\n' "$XPV_NAME" "$text" >/dev/kmsg
 }
 
 # t_dmesg_has DESC REGEX: a kernel line since this scenario began matches
@@ -211,4 +222,31 @@ t_dmesg_lacks() {
 # sorted.
 t_our_modules() {
 	awk '{ print $1 }' /proc/modules | grep -xF -f /xpv/modules.list | sort
+}
+
+# t_wait TENTHS CMD...: run CMD every 0.1 s until it succeeds, at most
+# TENTHS times; returns CMD's last status.  Not a check: for device nodes
+# that appear asynchronously (check the outcome afterwards).
+t_wait() {
+	local n=$1
+	shift
+	while ! "$@" 2>/dev/null; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+# t_roundtrip DESC DEV BLOCK [COUNT]: two checks.  COUNT (default 64) 4 KiB
+# blocks of random data written to block device DEV at 4 KiB block BLOCK
+# (fsync'd), read back past the page cache and compared.
+t_roundtrip() {
+	local desc=$1 dev=$2 at=$3 count=${4:-64} f=$XPV_STATE/roundtrip
+	dd if=/dev/urandom of="$f.w" bs=4096 count="$count" 2>/dev/null
+	t_check "$desc: write $((count * 4)) KiB to $dev" \
+		dd if="$f.w" of="$dev" bs=4096 seek="$at" count="$count" conv=fsync
+	echo 3 >/proc/sys/vm/drop_caches
+	dd if="$dev" of="$f.r" bs=4096 skip="$at" count="$count" 2>/dev/null
+	t_eq "$desc: data read back from $dev equals data written" \
+		"$(md5sum <"$f.w")" "$(md5sum <"$f.r")"
 }

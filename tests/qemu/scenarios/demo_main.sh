@@ -23,6 +23,7 @@ say "== 1. Stub hypervisor and drivers"
 t_insmod xen_pvcore || exit 1
 t_insmod xen_hvstub || exit 1
 t_insmod xen_pviommu || exit 1
+t_modprobe libnvdimm
 t_insmod xen_pmem || exit 1
 t_dmesg | grep -E 'xen:xen_(hvstub|pviommu|pmem|pvcore):' |
 	sed 's/^/|     /'
