@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # test.sh - the whole test suite, from a fresh Debian 12 machine:
-#   deps -> static checks (both kernels) -> DKMS -> unit -> fuzz smoke ->
-#   QEMU tier (stock 6.1 and 6.12, stub hypervisor, harness self-test)
+#   deps -> static checks (both kernels) -> DKMS -> unit -> ndctl-xen ->
+#   fuzz smoke -> QEMU tier (stock 6.1 and 6.12 with the stub hypervisor,
+#   real Xen 4.17 with both as PV Dom0, harness self-test)
 #
 # Each stage ends with its own "N passed, N failed" line; this script sums
 # them and ends with one "N passed, N failed" line.  A stage that dies
@@ -43,6 +44,21 @@ stage() {	# stage NAME CMD...
 	summary+=("$(printf '%-8s %4d passed %4d failed  %4ds' "$name" "$p" "$f" $((t1 - t0)))")
 }
 
+# ndctl-xen's own tests: its unit program ("N checks, N failed") and its
+# command-line checks ("cli: N passed, N failed"), summed in one line.
+tool_tests() {
+	local out rc up uf cp cf
+	out=$(make -s -C tools/ndctl-ext test 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	read -r up uf < <(sed -nE 's/.*unit: ([0-9]+) checks, ([0-9]+) failed.*/\1 \2/p' <<<"$out")
+	read -r cp cf < <(sed -nE 's/^cli: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' <<<"$out")
+	[ -n "$up" ] && [ -n "$cp" ] || { echo "tool: 0 passed, 1 failed"; return 1; }
+	up=$((up - uf))
+	[ $rc -ne 0 ] && [ $((uf + cf)) -eq 0 ] && cf=1
+	echo "tool: $((up + cp)) passed, $((uf + cf)) failed"
+}
+
 if ! scripts/deps.sh; then
 	echo "deps: could not install the packages the suite needs"
 	echo "0 passed, 1 failed"
@@ -52,6 +68,7 @@ fi
 stage check scripts/check.sh
 stage dkms scripts/dkms-check.sh
 stage unit make -s -C tests/unit run
+stage tool tool_tests
 [ -f tests/fuzz/Makefile ] && stage fuzz make -s -C tests/fuzz smoke
 [ "$quick" -eq 0 ] && stage qemu tests/qemu/run --kernel all
 

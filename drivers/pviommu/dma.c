@@ -18,6 +18,7 @@
 
 #include <xpv/compat.h>
 #include "pviommu.h"
+#include "trace.h"
 
 struct xpv_dma xpv_dma;
 
@@ -54,8 +55,10 @@ static dma_addr_t xpv_map_phys(struct device *dev, phys_addr_t phys,
 		return bus;
 	if (!xpv_dma.bounce || phys + size - 1 >= READ_ONCE(xpv_dma.map_end))
 		return DMA_MAPPING_ERROR;
-	return xpv_bounce_map(xpv_dma.bounce, xpv_dev_limit(dev, false), phys,
-			      size, dma_get_min_align_mask(dev), dir, attrs);
+	bus = xpv_bounce_map(xpv_dma.bounce, xpv_dev_limit(dev, false), phys,
+			     size, dma_get_min_align_mask(dev), dir, attrs);
+	trace_xpv_bounce(dev, phys, bus, size, dir);
+	return bus;
 }
 
 static dma_addr_t xpv_map_page(struct device *dev, struct page *page,

@@ -20,6 +20,7 @@
 #include <xpv/lib/premap.h>
 #include <xpv/lib/status.h>
 #include "pviommu.h"
+#include "trace.h"
 
 /* Called once per pfn by the planner: the backend's P2M. */
 static u64 xpv_premap_gfn(void *ctx, u64 pfn)
@@ -96,6 +97,8 @@ static int xpv_premap_issue(struct xpv_premap *pm, struct xpv_hv *hv,
 
 	pm->hypercalls++;
 	xpv_batch_interpret(ops, n, rc, out);
+	trace_xpv_batch(ops[0].subop_id == IOMMUOP_map_page, n,
+			ops[0].u.map_page.bfn, out->done, out->err);
 	return out->err;
 }
 

@@ -57,4 +57,11 @@
 #define XPV_BUS_DRV_CONST		const
 #endif
 
+/* Tracepoints: __assign_str() lost its source argument. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#define XPV_ASSIGN_STR(dst, src)	__assign_str(dst, src)
+#else
+#define XPV_ASSIGN_STR(dst, src)	__assign_str(dst)
+#endif
+
 #endif /* XPV_COMPAT_H */

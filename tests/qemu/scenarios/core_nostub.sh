@@ -6,6 +6,8 @@
 # needs:
 # timeout: 60
 
+# xen_pmem is an nd driver: libnvdimm first, as modprobe would.
+t_modprobe libnvdimm
 t_insmod xen_pvcore || exit 1
 
 for drv in xen_pviommu xen_pmem; do

@@ -38,6 +38,7 @@ round() {
 	local label=$1 cap=$2 order=$3 caps
 	shift 3
 
+	t_modprobe libnvdimm
 	t_insmod xen_pvcore || return 1
 	t_insmod xen_hvstub "$@" || return 1
 	# attach=0: only the backend and capabilities are under test here
