@@ -72,6 +72,8 @@ fi
 #  include/xpv/compat.h - CONSTANT_COMPARISON (LINUX_VERSION_CODE < ...).
 #  drivers/hv/exports.c - EXPORT_SYMBOL: it exports pure-logic functions,
 #                       whose files must stay free of kernel macros.
+#  */trace.h          - PARENTHESIS_ALIGNMENT, OPEN_ENDED_LINE: the
+#                       TRACE_EVENT() layout every kernel trace header uses.
 ignore=LINUX_VERSION_CODE,FILE_PATH_CHANGES,ENOSYS
 checkpatch() {	# checkpatch EXTRA_IGNORES FILES...
 	local extra=$1
@@ -80,12 +82,13 @@ checkpatch() {	# checkpatch EXTRA_IGNORES FILES...
 	"$cp_pl" --no-tree --strict --quiet --show-types \
 		--ignore "$ignore${extra:+,$extra}" -f "$@"
 }
-abi=() compat=() exports=() rest=()
+abi=() compat=() exports=() traces=() rest=()
 for f in "${ksrc[@]}"; do
 	case "$f" in
 	include/xpv/abi/*) abi+=("$f") ;;
 	include/xpv/compat.h) compat+=("$f") ;;
 	drivers/hv/exports.c) exports+=("$f") ;;
+	*/trace.h) traces+=("$f") ;;
 	*) rest+=("$f") ;;
 	esac
 done
@@ -94,6 +97,7 @@ log=$logs/checkpatch.log
 	checkpatch BIT_MACRO,NEW_TYPEDEFS,MACRO_ARG_REUSE "${abi[@]}" &&
 	checkpatch CONSTANT_COMPARISON "${compat[@]}" &&
 	checkpatch EXPORT_SYMBOL "${exports[@]}" &&
+	checkpatch PARENTHESIS_ALIGNMENT,OPEN_ENDED_LINE "${traces[@]}" &&
 	checkpatch "" "${rest[@]}"
 } >"$log" 2>&1
 rc=$?
