@@ -50,6 +50,12 @@ static u64 xpv_xen_pfn_to_gfn(unsigned long pfn)
 	return mfn & ~(FOREIGN_FRAME_BIT | IDENTITY_FRAME_BIT);
 }
 
+/* Xen delivers invalidates on the emulator's ioreq ring, not to us. */
+static int xpv_xen_invalidate_pop(u16 domid, u16 ioserver, u64 *bfn)
+{
+	return -EOPNOTSUPP;
+}
+
 const struct xpv_hv_ops xpv_hv_xen_ops = {
 	.name		= "xen",
 	.owner		= THIS_MODULE,
@@ -57,4 +63,5 @@ const struct xpv_hv_ops xpv_hv_xen_ops = {
 	.iommu_op	= xpv_xen_iommu_op,
 	.pmem_add	= xpv_xen_pmem_add,
 	.pfn_to_gfn	= xpv_xen_pfn_to_gfn,
+	.invalidate_pop	= xpv_xen_invalidate_pop,
 };

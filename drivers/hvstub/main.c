@@ -205,12 +205,23 @@ static u64 hvs_stub_pfn_to_gfn(unsigned long pfn)
 	return hvs_pfn_to_gfn(hvs_stub.model, pfn);
 }
 
+static int hvs_stub_invalidate_pop(u16 domid, u16 ioserver, u64 *bfn)
+{
+	int rc;
+
+	mutex_lock(&hvs_stub.lock);
+	rc = hvs_notify_pop(hvs_stub.model, domid, ioserver, bfn);
+	mutex_unlock(&hvs_stub.lock);
+	return rc;
+}
+
 static const struct xpv_hv_ops hvs_stub_ops = {
 	.name		= "stub",
 	.owner		= THIS_MODULE,
 	.iommu_op	= hvs_stub_iommu_op,
 	.pmem_add	= hvs_stub_pmem_add,
 	.pfn_to_gfn	= hvs_stub_pfn_to_gfn,
+	.invalidate_pop	= hvs_stub_invalidate_pop,
 };
 
 static int hvs_ram_end(struct resource *res, void *arg)

@@ -26,6 +26,7 @@
 #include <linux/xarray.h>
 
 #include <xpv/compat.h>
+#include "emu.h"
 #include "pviommu.h"
 
 static unsigned int batch = 512;
@@ -497,6 +498,9 @@ static int __init xpv_pviommu_init(void)
 	debugfs_create_file("premap", 0400, xpv.dbg, NULL, &premap_fops);
 	debugfs_create_u64("hypercalls", 0400, xpv.dbg, &xpv.hv.hypercalls);
 	debugfs_create_u64("ops", 0400, xpv.dbg, &xpv.hv.ops_issued);
+	rc = xpv_emu_init(&xpv.hv, &xpv.caps, xpv.dbg);
+	if (rc)
+		goto emu;
 
 	if (xpv.attached)
 		pr_info("%s backend: 1:1 map of %llu pages in %llu ops of order <= %u, %llu hypercalls (minimum %llu); DMA ops switched, bounce pool %u MiB\n",
@@ -512,6 +516,9 @@ static int __init xpv_pviommu_init(void)
 			xpv.caps.max_order, xpv.caps.offset);
 	return 0;
 
+emu:
+	debugfs_remove(xpv.dbg);
+	unregister_memory_notifier(&xpv.mem_nb);
 detach:
 	mutex_lock(&xpv.lock);
 	xpv_detach();
@@ -526,6 +533,7 @@ module_init(xpv_pviommu_init);
 
 static void __exit xpv_pviommu_exit(void)
 {
+	xpv_emu_exit();
 	debugfs_remove(xpv.dbg);
 	unregister_memory_notifier(&xpv.mem_nb);
 	mutex_lock(&xpv.lock);

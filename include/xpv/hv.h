@@ -40,6 +40,12 @@
  *              May sleep.
  * @pfn_to_gfn: this domain's P2M: the gfn that backs @pfn, or
  *              XPV_INVALID_GFN.  Never sleeps; callable in any context.
+ * @invalidate_pop: take the oldest IOREQ_TYPE_INVALIDATE queued for ioreq
+ *              server @ioserver of domain @domid (the BFN in @bfn).
+ *              Returns 0, -EAGAIN (none queued), -ENOENT (no such live
+ *              ioreq server), or -EOPNOTSUPP when invalidates reach the
+ *              emulator on its own ioreq ring instead (real Xen).  May
+ *              sleep.
  *
  * Every callback is mandatory.
  */
@@ -50,6 +56,7 @@ struct xpv_hv_ops {
 	long (*iommu_op)(struct pv_iommu_op *ops, unsigned int count);
 	long (*pmem_add)(const struct xpv_xenpf_pmem_add *op);
 	u64 (*pfn_to_gfn)(unsigned long pfn);
+	int (*invalidate_pop)(u16 domid, u16 ioserver, u64 *bfn);
 };
 
 /**

@@ -761,6 +761,31 @@ HOST_RX = re.compile(r"@@XPV HOST ([A-Za-z0-9_.-]+) nvdimm-hotplug ([a-z0-9]+) "
                      r"(\d+) (\d+) (0x[0-9a-fA-F]+)( prep)?\s*$")
 
 
+# Memory hotplug: "@@XPV HOST <scenario> mem-hotplug <id> <MiB>" adds a
+# pc-dimm of MiB MiB backed by RAM; "... mem-unplug <id>" asks QEMU to
+# unplug it again (the guest must have offlined its blocks: ACPI eject).
+MEM_RX = re.compile(r"@@XPV HOST ([A-Za-z0-9_.-]+) mem-(hotplug|unplug) "
+                    r"([a-z0-9]+)(?: (\d+))?\s*$")
+
+
+def mem_request(boot, m, log):
+    """Carry out one MEM_RX request (see above)."""
+    _, what, ident, mib = m.groups()
+    mem, dev = f"xpvmem{ident}", f"xpvdimm{ident}"
+    if what == "hotplug":
+        cmds = [{"execute": "object-add", "arguments": {
+                    "qom-type": "memory-backend-ram", "id": mem,
+                    "size": int(mib or 0) << 20}},
+                {"execute": "device_add", "arguments": {
+                    "driver": "pc-dimm", "id": dev, "memdev": mem}}]
+    else:
+        cmds = [{"execute": "device_del", "arguments": {"id": dev}}]
+    err = qmp_run(boot.rundir / "qmp.sock", cmds, log)
+    log.flush()
+    if err:
+        say(f"{boot.kernel.kver} boot {boot.name}: mem-{what} {ident}: {err}")
+
+
 def qmp_run(sock, cmds, log):
     """Run QMP commands on a QEMU's socket; None or the first error."""
     import json
@@ -911,6 +936,10 @@ def boot_one(boot, keep):
                 h = kind == "guest" and HOST_RX.search(line)
                 if h:
                     host_request(boot, h, qlog)
+                    continue
+                h = kind == "guest" and MEM_RX.search(line)
+                if h:
+                    mem_request(boot, h, qlog)
                     continue
                 m = kind == "guest" and MARK_RX.search(line)
                 if not m:

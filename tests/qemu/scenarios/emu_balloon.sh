@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# emu_balloon: a guest balloons out pages an emulator has mapped through
+# xen_pviommu's emulator API (loaded with attach=0: the API works without
+# the 1:1 map).  With swap_mfn the BFN is pointed at the zeroed scratch
+# page and the page freed at once; without, xen_pviommu unmaps it after
+# the emulator's callback.  Either way the callback reaches the owning
+# emulator, a lookup right after the balloon-out (before any callback)
+# never answers the stale BFN, a re-populated gfn gets a fresh mapping,
+# two emulators sharing the page are both told, and nothing leaks.
+# kernels: all
+# timeout: 180
+
+D=/sys/kernel/debug/xen_hvstub
+S=/sys/kernel/debug/xpv_emu_sample
+E=/sys/kernel/debug/xen_pviommu/emu
+
+counter() { sed -n "s/^$1 //p" $D/counters; }
+ctl() { echo "$*" >$S/ctl; }
+res() { cat $S/result; }
+src_of() {	# src_of BFN: source and frame a device reaches there
+	echo "$1" >$D/translate
+	awk '{ print $4 }' $D/translate
+}
+mfn_of() {
+	echo "$1" >$D/translate
+	awk '{ print $6 }' $D/translate
+}
+frame_of() {
+	echo "$1" >$D/frame
+	cut -d' ' -f3-12 $D/frame
+}
+slot() {	# slot N FIELD: one field of the sample's state line
+	sed -n "s/^slot $1 .* $2=\([^ ]*\).*/\1/p" $S/state
+}
+handle() {	# handle IOS FIELD: one field of xen_pviommu's handle line
+	sed -n "s/^handle dom=3 ios=$1 .* $2=\([^ ]*\).*/\1/p" $E
+}
+FREE="owner 32756 allocated 0 gfn 0xffffffffffffffff refs 0 wrefs 0"
+
+t_insmod xen_pvcore || exit 1
+t_insmod xen_hvstub || exit 1
+t_insmod xen_pviommu attach=0 emu_poll_ms=0 || exit 1
+t_eq "not attached, emulator API in map mode" "0 map" \
+	"$(sed -n 's/^attached\t//p' /sys/kernel/debug/xen_pviommu/premap) $(sed -n 's/^mode\t//p' $E)"
+t_insmod xpv_emu_sample || exit 1
+t_check "domain 3 (64 pages), ioservers 3/1, 3/2" \
+	sh -c "echo '3 64' > $D/domain_create && echo '3 1' > $D/ioserver_create && echo '3 2' > $D/ioserver_create"
+t_check "slot 0 = (3, 1)" ctl open 0 3 1
+t_check "slot 1 = (3, 2)" ctl open 1 3 2
+t_check "slot 0: GTT of gfns 0-31 with swap_mfn" ctl gtt 0 32 0 0 swap
+t_check "slot 0 keeps its references on invalidation" ctl keep 0 1
+t_check "slot 1: GTT of gfns 32-63 without swap_mfn" ctl gtt 1 32 0x20 0
+
+# --- swap_mfn ----------------------------------------------------------------
+ctl lookup 0 5
+b5=$(res)
+m5=$(mfn_of "$b5")
+t_eq "gfn 5 mapped" mapped "$(src_of "$b5")"
+t_check "domain 3 balloons gfn 5 out" sh -c "echo '3 5' > $D/balloon_out"
+t_eq "the stub queued one invalidate for 3/1" "pending 1 total 1 lost 0" \
+	"$(sed -n 's/^dom 3 ios 1 live 1 \(pending [0-9]* total [0-9]* lost [0-9]*\).*/\1/p' $D/notifications)"
+t_errno "lookup of gfn 5 at once (nothing polled yet): ENOENT" ENOENT \
+	ctl lookup 0 5
+t_eq "the lookup drained the stub's queue" "pending 0" \
+	"$(sed -n 's/^dom 3 ios 1 live 1 \(pending [0-9]*\).*/\1/p' $D/notifications)"
+t_wait 50 grep -q '^slot 0 .* inv=1 ' $S/state
+t_eq "slot 0's callback: gfn 5, its BFN, not dropped" "1 1 0 0x5 $b5" \
+	"$(slot 0 inv) $(slot 0 inv_gtt) $(slot 0 inv_dropped) $(slot 0 last_gfn) $(slot 0 last_bfn)"
+t_eq "slot 1 was not told" 0 "$(slot 1 inv)"
+t_check "check slot 0" ctl check 0
+t_eq "31 entries valid, gfn 5 invalid, none wrong" \
+	"valid=31 invalid=1 wrong=0" "$(res)"
+t_eq "its BFN now reaches the scratch page" \
+	"scratch $(awk '$1 == "scratch_mfn" { print $2 }' $D/config)" \
+	"$(src_of "$b5") $(mfn_of "$b5")"
+t_eq "the old page is free at once" "$FREE" "$(frame_of "$m5")"
+t_eq "handle (3, 1): 1 invalidate, 0 dropped" "1 0" \
+	"$(handle 1 invalidates) $(handle 1 dropped)"
+hc=$(counter hypercalls)
+t_check "slot 0 unmaps its kept reference" ctl unmap 0 "$b5"
+t_eq "one hypercall, the BFN is a hole" "1 none" \
+	"$(($(counter hypercalls) - hc)) $(src_of "$b5")"
+
+# --- no swap_mfn, the emulator drops its reference in the callback ------------
+ctl lookup 1 0x28
+b40=$(res)
+m40=$(mfn_of "$b40")
+t_check "domain 3 balloons gfn 40 out" sh -c "echo '3 40' > $D/balloon_out"
+t_eq "page held by the mapping until unmapped" \
+	"owner 3 allocated 0 gfn 0xffffffffffffffff refs 1 wrefs 1" \
+	"$(frame_of "$m40")"
+t_check "slot 1 polls" ctl poll 1
+t_wait 50 grep -q '^slot 1 .* inv=1 ' $S/state
+t_eq "slot 1's callback: gfn 40, dropped" "1 1 0x28 $b40" \
+	"$(slot 1 inv) $(slot 1 inv_dropped) $(slot 1 last_gfn) $(slot 1 last_bfn)"
+t_wait 20 sh -c "[ \"\$(sed -n 's/^handle dom=3 ios=2 .* mappings=\([0-9]*\).*/\1/p' $E)\" = 31 ]"
+t_eq "BFN unmapped, page freed" "none $FREE" \
+	"$(src_of "$b40") $(frame_of "$m40")"
+t_eq "handle (3, 2): 1 invalidate, 1 dropped, 31 mappings" "1 1 31" \
+	"$(handle 2 invalidates) $(handle 2 dropped) $(handle 2 mappings)"
+t_check "check slot 1" ctl check 1
+t_eq "31 valid, 1 invalid" "valid=31 invalid=1 wrong=0" "$(res)"
+
+# --- no swap_mfn, the emulator keeps its reference: dropped anyway -------------
+t_check "slot 1 keeps references now" ctl keep 1 1
+ctl lookup 1 0x29
+b41=$(res)
+m41=$(mfn_of "$b41")
+t_check "domain 3 balloons gfn 41 out" sh -c "echo '3 41' > $D/balloon_out"
+t_check "slot 1 polls" ctl poll 1
+t_wait 50 grep -q '^slot 1 .* inv=2 ' $S/state
+t_wait 20 sh -c "[ \"\$(sed -n 's/^handle dom=3 ios=2 .* dropped=\([0-9]*\).*/\1/p' $E)\" = 2 ]"
+t_eq "unmapped after the callback, page freed" "none $FREE" \
+	"$(src_of "$b41") $(frame_of "$m41")"
+hc=$(counter hypercalls)
+t_check "slot 1 drops its reference later" ctl unmap 1 "$b41"
+t_eq "no hypercall for a dropped mapping" 0 $(($(counter hypercalls) - hc))
+
+# --- re-populated: a fresh mapping, never the stale BFN -------------------------
+t_check "domain 3 populates gfn 5 again" sh -c "echo '3 5' > $D/populate"
+t_check "slot 0 maps gfn 5 again" ctl map 0 5 0 swap
+n5=$(res)
+t_check "lookup gfn 5" ctl lookup 0 5
+t_eq "lookup answers the new mapping" "$n5" "$(res)"
+echo 5 >$D/domains 2>/dev/null
+t_eq "which reaches domain 3's current page" "owner 3 allocated 1 gfn 0x5" \
+	"$(frame_of "$(mfn_of "$n5")" | cut -d' ' -f1-6)"
+t_check "slot 0 unmaps it" ctl unmap 0 "$n5"
+
+# --- shared page: swap (slot 0) + no swap (slot 1): no swap, both told ----------
+t_check "slot 1 maps gfn 10 too (no swap)" ctl map 1 0xa
+b10s1=$(res)
+ctl lookup 0 0xa
+b10s0=$(res)
+m10=$(mfn_of "$b10s0")
+t_check "domain 3 balloons gfn 10 out" sh -c "echo '3 10' > $D/balloon_out"
+t_check "slot 0 polls" ctl poll 0
+t_check "slot 1 polls" ctl poll 1
+t_wait 50 sh -c "grep -q '^slot 0 .* inv=2 ' $S/state && grep -q '^slot 1 .* inv=3 ' $S/state"
+t_eq "both told (slot 0: kept, slot 1: dropped)" "0xa 0xa 0 3" \
+	"$(slot 0 last_gfn) $(slot 1 last_gfn) $(slot 0 inv_dropped) $(slot 1 inv_dropped)"
+t_wait 20 sh -c "[ \"\$(sed -n 's/^handle dom=3 ios=2 .* dropped=\([0-9]*\).*/\1/p' $E)\" = 3 ]"
+t_eq "not all swap_mfn: slot 0's BFN still reaches the old page" \
+	"mapped $m10" "$(src_of "$b10s0") $(mfn_of "$b10s0")"
+t_eq "slot 1's BFN is unmapped" none "$(src_of "$b10s1")"
+t_eq "the page is held by slot 0's mapping only" \
+	"owner 3 allocated 0 gfn 0xffffffffffffffff refs 1 wrefs 1" \
+	"$(frame_of "$m10")"
+t_check "slot 0 unmaps it" ctl unmap 0 "$b10s0"
+t_eq "page freed" "$FREE" "$(frame_of "$m10")"
+t_check "slot 1 drops its reference" ctl unmap 1 "$b10s1"
+
+t_eq "stub: no invalidate lost or pending" "0 0" \
+	"$(counter notify_lost) $(grep -c 'pending [1-9]' $D/notifications)"
+t_check "close slots" sh -c "echo 'close 0' > $S/ctl && echo 'close 1' > $S/ctl"
+t_eq "stub: no foreign mapping left" 0 "$(grep -c 'kind=foreign' $D/mappings)"
+t_rmmod xpv_emu_sample
+t_rmmod xen_pviommu
+t_check "destroy domain 3" sh -c "echo 3 > $D/domain_destroy"
+t_eq "stub audit clean" "verdict: clean" "$(grep '^verdict' $D/audit)"
+t_rmmod xen_hvstub
+t_rmmod xen_pvcore
+exit 0
