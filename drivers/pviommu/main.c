@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
+#include <xen/xen.h>
 
 #include <xpv/compat.h>
 #include "emu.h"
@@ -63,6 +64,10 @@ MODULE_PARM_DESC(bounce_kb,
  * @bounce:    bounce pool, allocated at attach.
  * @prev_ops:  the global DMA ops before attach.  Protected by @lock.
  * @attached:  our ops are the global DMA ops.  Protected by @lock.
+ * @premapped: the 1:1 map is in place.  Protected by @lock.
+ * @model_only: the stub was forced inside a real Xen domain: premap
+ *             against the real P2M, but never switch the DMA ops (the real
+ *             IOMMU knows nothing of the stub's map).  Set once at init.
  * @devices:   devices bound while using our ops, each holding a module
  *             reference.  Protected by @lock.
  * @nr_devices: entries in @devices.  Protected by @lock.
@@ -78,6 +83,8 @@ static struct xpv_pviommu {
 	struct xpv_bounce_pool *bounce;
 	const struct dma_map_ops *prev_ops;
 	bool attached;
+	bool premapped;
+	bool model_only;
 	struct xarray devices;
 	unsigned int nr_devices;
 	struct notifier_block nb;
@@ -188,7 +195,7 @@ static int xpv_attach(void)
 	int rc;
 
 	lockdep_assert_held(&xpv.lock);
-	rc = xpv_check_idle();
+	rc = xpv.model_only ? 0 : xpv_check_idle();
 	if (rc)
 		return rc;
 	pm->batch = batch;
@@ -221,6 +228,9 @@ static int xpv_attach(void)
 		       rc, pm->rollback_failed);
 		return rc;
 	}
+	xpv.premapped = true;
+	if (xpv.model_only)
+		return 0;
 
 	xpv.bounce = kvzalloc(sizeof(*xpv.bounce), GFP_KERNEL);
 	if (!xpv.bounce || xpv_bounce_init(xpv.bounce,
@@ -242,22 +252,26 @@ unmap:
 	xpv.bounce = NULL;
 	xpv_premap_walk(pm, &xpv.hv, XPV_PREMAP_UNMAP, pm->ranges, pm->nr,
 			NULL);
+	xpv.premapped = false;
 	return rc;
 }
 
 static void xpv_detach(void)
 {
 	lockdep_assert_held(&xpv.lock);
-	if (!xpv.attached)
+	if (xpv.attached) {
+		if (dma_ops == &xpv_dma_ops)
+			dma_ops = xpv.prev_ops;
+		xpv.attached = false;
+		xpv_dma.bounce = NULL;
+		xpv_dma.map_end = 0;
+		xpv_bounce_destroy(xpv.bounce);
+		kvfree(xpv.bounce);
+		xpv.bounce = NULL;
+	}
+	if (!xpv.premapped)
 		return;
-	if (dma_ops == &xpv_dma_ops)
-		dma_ops = xpv.prev_ops;
-	xpv.attached = false;
-	xpv_dma.bounce = NULL;
-	xpv_dma.map_end = 0;
-	xpv_bounce_destroy(xpv.bounce);
-	kvfree(xpv.bounce);
-	xpv.bounce = NULL;
+	xpv.premapped = false;
 	if (xpv_premap_walk(&xpv.premap, &xpv.hv, XPV_PREMAP_UNMAP,
 			    xpv.premap.ranges, xpv.premap.nr, NULL))
 		pr_err("unmap at unload left %llu ops mapped\n",
@@ -426,6 +440,8 @@ static int premap_show(struct seq_file *m, void *v)
 
 	mutex_lock(&xpv.lock);
 	seq_printf(m, "attached\t%u\n", xpv.attached);
+	seq_printf(m, "premapped\t%u\n", xpv.premapped);
+	seq_printf(m, "model_only\t%u\n", xpv.model_only);
 	seq_printf(m, "ranges\t%u\n", pm->nr);
 	seq_printf(m, "max_order\t%u\n", pm->max_order);
 	seq_printf(m, "batch\t%u\n", pm->batch);
@@ -470,6 +486,7 @@ static int __init xpv_pviommu_init(void)
 		pr_info("not a Xen PV domain and xen_hvstub is not loaded: not loading\n");
 		return rc;
 	}
+	xpv.model_only = xpv.hv.stub && xen_domain();
 	rc = xpv_hv_query_caps(&xpv.hv, &xpv.caps);
 	if (rc) {
 		pr_info("%s backend: iommu_op %u query_caps failed (%d): keeping the current DMA ops, not loading\n",
@@ -502,7 +519,13 @@ static int __init xpv_pviommu_init(void)
 	if (rc)
 		goto emu;
 
-	if (xpv.attached)
+	if (xpv.model_only && xpv.premapped)
+		pr_info("%s backend, model only (stub in a real Xen domain): 1:1 map of %llu pages in %llu ops of order <= %u, %llu hypercalls (minimum %llu); DMA ops unchanged\n",
+			xpv.hv.ops->name, xpv.premap.stats.pages,
+			xpv.premap.stats.ops, xpv.premap.max_order,
+			xpv.premap.boot_hypercalls,
+			xpv.premap.expected.hypercalls);
+	else if (xpv.attached)
 		pr_info("%s backend: 1:1 map of %llu pages in %llu ops of order <= %u, %llu hypercalls (minimum %llu); DMA ops switched, bounce pool %u MiB\n",
 			xpv.hv.ops->name, xpv.premap.stats.pages,
 			xpv.premap.stats.ops, xpv.premap.max_order,
