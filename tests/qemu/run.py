@@ -242,7 +242,17 @@ def find_kernel(series):
 # Scenarios
 
 HEADER_RX = re.compile(r"^#\s*(needs|kernels|boot|timeout|stock|expect|"
-                       r"hypervisor)\s*:\s*(.*?)\s*$")
+                       r"hypervisor|memory)\s*:\s*(.*?)\s*$")
+
+
+def with_memory(base, memory):
+    """QEMU base arguments with the guest's RAM set to @memory (e.g. "4G");
+    hotplug room stays (2 slots, maxmem at least 4 GiB above it)."""
+    args = list(base)
+    if memory:
+        gib = int(memory[:-1]) if memory.endswith("G") else 1
+        args[args.index("-m") + 1] = f"{memory},slots=2,maxmem={gib + 4}G"
+    return args
 
 
 class Scenario:
@@ -256,6 +266,7 @@ class Scenario:
         self.stock = []
         self.expect = None
         self.hypervisor = "none"
+        self.memory = None
         self.errors = []
         for line in self.path.read_text().splitlines():
             if line.startswith("#!") or not line.strip():
@@ -281,6 +292,10 @@ class Scenario:
                 self.stock += val.split()
             elif key == "expect":
                 self.expect = val.split()
+            elif key == "memory":
+                self.memory = val
+                if not re.fullmatch(r"[1-9][0-9]?G", val):
+                    self.errors.append(f"bad memory '{val}' (e.g. 4G)")
             elif key == "hypervisor":
                 self.hypervisor = val
                 if val not in HYPERVISORS:
@@ -297,6 +312,9 @@ class Scenario:
             self.errors.append("name must be [A-Za-z0-9_.-]+")
         if self.boot == "own":
             self.boot = "own-" + self.name
+        if self.memory and not self.boot:
+            self.errors.append("'# memory:' needs '# boot:' (a boot of its "
+                               "own or a named group)")
 
     def runs_on(self, series):
         return "all" in self.kernels or series in self.kernels
@@ -321,6 +339,8 @@ class Boot:
         self.selftest = selftest
         self.devices = sorted({d for s in scenarios for d in s.needs} |
                               set(devices))
+        # Guest RAM: the first scenario that asks (a group shares a boot).
+        self.memory = next((s.memory for s in scenarios if s.memory), None)
         tag = f"{kernel.kver}.{name}"
         self.console = LOGS / f"{tag}.console.log"
         self.output = LOGS / f"{tag}.output.log"
@@ -343,7 +363,8 @@ class Boot:
         cannot carry them."""
         k = self.kernel
         if self.hv != "xen":
-            return list(QEMU_BASE) + ["-kernel", str(k.vmlinuz),
+            return with_memory(QEMU_BASE, self.memory) + [
+                                      "-kernel", str(k.vmlinuz),
                                       "-initrd", str(initrd),
                                       "-append", KCMDLINE]
         for what, text in (("Dom0 kernel path", str(k.vmlinuz)),
