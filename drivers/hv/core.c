@@ -150,8 +150,8 @@ EXPORT_SYMBOL_NS_GPL(xpv_hv_pmem_op_nr, XPV_NS_CORE);
 long xpv_hv_iommu_op(struct xpv_hv *hv, struct pv_iommu_op *ops,
 		     unsigned int count)
 {
-	WRITE_ONCE(hv->hypercalls, hv->hypercalls + 1);
-	WRITE_ONCE(hv->ops_issued, hv->ops_issued + count);
+	atomic64_inc(&hv->hypercalls);
+	atomic64_add(count, &hv->ops_issued);
 	return hv->ops->iommu_op(ops, count);
 }
 EXPORT_SYMBOL_NS_GPL(xpv_hv_iommu_op, XPV_NS_CORE);
@@ -200,6 +200,23 @@ long xpv_hv_pmem_add(struct xpv_hv *hv, const struct xpv_xenpf_pmem_add *op)
 	return hv->ops->pmem_add(op);
 }
 EXPORT_SYMBOL_NS_GPL(xpv_hv_pmem_add, XPV_NS_CORE);
+
+/**
+ * xpv_hv_reservation() - change this domain's memory reservation
+ * @hv:     backend handle
+ * @op:     %XPV_RESV_DECREASE or %XPV_RESV_POPULATE
+ * @frames: gfns to give back, or pfns to populate (new frames on return)
+ * @count:  entries in @frames
+ *
+ * Context: process context; may sleep.
+ * Return: extents done, or a negative errno.
+ */
+long xpv_hv_reservation(struct xpv_hv *hv, enum xpv_hv_resv op,
+			unsigned long *frames, unsigned int count)
+{
+	return hv->ops->reservation(op, frames, count);
+}
+EXPORT_SYMBOL_NS_GPL(xpv_hv_reservation, XPV_NS_CORE);
 
 /**
  * xpv_hv_pmem_probe() - does the hypervisor implement the pmem report?

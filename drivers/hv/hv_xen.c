@@ -13,6 +13,7 @@
 #include <linux/string.h>
 #include <xen/xen.h>
 #include <xen/interface/xen.h>
+#include <xen/interface/memory.h>
 #include <xen/interface/platform.h>
 #include <asm/xen/hypercall.h>
 #include <asm/xen/page.h>
@@ -47,7 +48,26 @@ static u64 xpv_xen_pfn_to_gfn(unsigned long pfn)
 
 	if (mfn == INVALID_P2M_ENTRY)
 		return XPV_INVALID_GFN;
-	return mfn & ~(FOREIGN_FRAME_BIT | IDENTITY_FRAME_BIT);
+	if (mfn & FOREIGN_FRAME_BIT)
+		return (mfn & ~FOREIGN_FRAME_BIT) | XPV_GFN_FOREIGN;
+	return mfn & ~IDENTITY_FRAME_BIT;
+}
+
+/* What xenmem_reservation_{decrease,increase}() issue, through this table. */
+static long xpv_xen_reservation(enum xpv_hv_resv op, unsigned long *frames,
+				unsigned int count)
+{
+	struct xen_memory_reservation resv = {
+		.extent_order	= 0,
+		.domid		= DOMID_SELF,
+		.nr_extents	= count,
+	};
+
+	BUILD_BUG_ON(sizeof(xen_pfn_t) != sizeof(*frames));
+	set_xen_guest_handle(resv.extent_start, (xen_pfn_t *)frames);
+	return HYPERVISOR_memory_op(op == XPV_RESV_DECREASE ?
+				    XENMEM_decrease_reservation :
+				    XENMEM_populate_physmap, &resv);
 }
 
 /* Xen delivers invalidates on the emulator's ioreq ring, not to us. */
@@ -63,5 +83,6 @@ const struct xpv_hv_ops xpv_hv_xen_ops = {
 	.iommu_op	= xpv_xen_iommu_op,
 	.pmem_add	= xpv_xen_pmem_add,
 	.pfn_to_gfn	= xpv_xen_pfn_to_gfn,
+	.reservation	= xpv_xen_reservation,
 	.invalidate_pop	= xpv_xen_invalidate_pop,
 };

@@ -473,6 +473,13 @@ static int premap_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(premap);
 
+static int xpv_atomic64_get(void *data, u64 *val)
+{
+	*val = atomic64_read(data);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(xpv_atomic64_fops, xpv_atomic64_get, NULL, "%llu\n");
+
 static int __init xpv_pviommu_init(void)
 {
 	int rc;
@@ -513,8 +520,10 @@ static int __init xpv_pviommu_init(void)
 	xpv.dbg = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("caps", 0400, xpv.dbg, NULL, &caps_fops);
 	debugfs_create_file("premap", 0400, xpv.dbg, NULL, &premap_fops);
-	debugfs_create_u64("hypercalls", 0400, xpv.dbg, &xpv.hv.hypercalls);
-	debugfs_create_u64("ops", 0400, xpv.dbg, &xpv.hv.ops_issued);
+	debugfs_create_file("hypercalls", 0400, xpv.dbg, &xpv.hv.hypercalls,
+			    &xpv_atomic64_fops);
+	debugfs_create_file("ops", 0400, xpv.dbg, &xpv.hv.ops_issued,
+			    &xpv_atomic64_fops);
 	rc = xpv_emu_init(&xpv.hv, &xpv.caps, xpv.dbg);
 	if (rc)
 		goto emu;

@@ -17,6 +17,7 @@
 #ifndef XPV_HV_H
 #define XPV_HV_H
 
+#include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/types.h>
 #include <xpv/abi/iommu_op.h>
@@ -24,6 +25,24 @@
 
 /* A frame number the backend could not translate. */
 #define XPV_INVALID_GFN		(~0ull)
+
+/*
+ * Set in what pfn_to_gfn() returns when the pfn maps another domain's frame
+ * (a grant or foreign mapping: Linux's FOREIGN_FRAME_BIT).  The rest is
+ * that frame's MFN; the page is not this domain's RAM and the 1:1 map does
+ * not reach it.
+ */
+#define XPV_GFN_FOREIGN		BIT_ULL(63)
+
+/**
+ * enum xpv_hv_resv - a change of this domain's memory reservation
+ * @XPV_RESV_DECREASE: XENMEM_decrease_reservation: give frames back.
+ * @XPV_RESV_POPULATE: XENMEM_populate_physmap: get frames for pfns.
+ */
+enum xpv_hv_resv {
+	XPV_RESV_DECREASE,
+	XPV_RESV_POPULATE,
+};
 
 /* xpv_hv_ops.flags */
 #define XPV_HV_REAL_XEN		BIT(0)	/* hypercalls reach Xen */
@@ -39,7 +58,15 @@
  * @pmem_add:   issue the pmem report platform op; returns its result.
  *              May sleep.
  * @pfn_to_gfn: this domain's P2M: the gfn that backs @pfn, or
- *              XPV_INVALID_GFN.  Never sleeps; callable in any context.
+ *              XPV_INVALID_GFN; XPV_GFN_FOREIGN is set for a grant or
+ *              foreign mapping.  Never sleeps; callable in any context.
+ * @reservation: change this domain's reservation exactly as Linux's
+ *              xenmem_reservation_{decrease,increase}() do (extent order 0,
+ *              DOMID_SELF): @frames holds @count gfns to give back
+ *              (%XPV_RESV_DECREASE), or @count pfns to populate, replaced
+ *              by the new frames on return (%XPV_RESV_POPULATE).  Returns
+ *              the extents done or a negative errno; the caller updates
+ *              its own P2M, as the balloon driver does.  May sleep.
  * @invalidate_pop: take the oldest IOREQ_TYPE_INVALIDATE queued for ioreq
  *              server @ioserver of domain @domid (the BFN in @bfn).
  *              Returns 0, -EAGAIN (none queued), -ENOENT (no such live
@@ -56,6 +83,8 @@ struct xpv_hv_ops {
 	long (*iommu_op)(struct pv_iommu_op *ops, unsigned int count);
 	long (*pmem_add)(const struct xpv_xenpf_pmem_add *op);
 	u64 (*pfn_to_gfn)(unsigned long pfn);
+	long (*reservation)(enum xpv_hv_resv op, unsigned long *frames,
+			    unsigned int count);
 	int (*invalidate_pop)(u16 domid, u16 ioserver, u64 *bfn);
 };
 
@@ -66,14 +95,14 @@ struct xpv_hv_ops {
  * @hypercalls: iommu_op hypercalls issued through this handle.
  * @ops_issued: iommu ops submitted through this handle.
  *
- * The counters are only statistics: updated with WRITE_ONCE by the one
- * caller of each path and read racily by debugfs.
+ * Several paths of one driver share a handle (premap, emulators), so the
+ * counters are atomic; they are statistics only.
  */
 struct xpv_hv {
 	const struct xpv_hv_ops *ops;
 	bool stub;
-	u64 hypercalls;
-	u64 ops_issued;
+	atomic64_t hypercalls;
+	atomic64_t ops_issued;
 };
 
 /**
@@ -94,6 +123,8 @@ long xpv_hv_iommu_op(struct xpv_hv *hv, struct pv_iommu_op *ops,
 		     unsigned int count);
 int xpv_hv_query_caps(struct xpv_hv *hv, struct xpv_iommu_caps *caps);
 long xpv_hv_pmem_add(struct xpv_hv *hv, const struct xpv_xenpf_pmem_add *op);
+long xpv_hv_reservation(struct xpv_hv *hv, enum xpv_hv_resv op,
+			unsigned long *frames, unsigned int count);
 int xpv_hv_pmem_probe(struct xpv_hv *hv);
 
 int xpv_hv_register_stub(const struct xpv_hv_ops *ops);
