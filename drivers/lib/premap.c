@@ -390,3 +390,147 @@ int xpv_premap_count(const struct xpv_premap_params *p, unsigned int batch,
 	out->hypercalls = out->ops / batch + (out->ops % batch != 0);
 	return 0;
 }
+
+/**
+ * xpv_p2m_overlay_gfn() - translate through a P2M overlay
+ * @ctx: a &struct xpv_p2m_overlay
+ * @pfn: pfn
+ *
+ * Context: as the overlay's @base.
+ * Return: the overlay's gfn for @pfn if it has one, else @base's.
+ */
+u64 xpv_p2m_overlay_gfn(void *ctx, u64 pfn)
+{
+	const struct xpv_p2m_overlay *o = ctx;
+	unsigned int lo = 0, hi = o->nr;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (o->changes[mid].pfn == pfn)
+			return o->changes[mid].gfn;
+		if (o->changes[mid].pfn < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return o->base(o->base_ctx, pfn);
+}
+
+static void xpv_change_sift(struct xpv_p2m_change *c, unsigned int i,
+			    unsigned int n)
+{
+	for (;;) {
+		unsigned int big = i, l = 2 * i + 1, r = l + 1;
+		struct xpv_p2m_change t;
+
+		if (l < n && c[l].pfn > c[big].pfn)
+			big = l;
+		if (r < n && c[r].pfn > c[big].pfn)
+			big = r;
+		if (big == i)
+			return;
+		t = c[i];
+		c[i] = c[big];
+		c[big] = t;
+		i = big;
+	}
+}
+
+/**
+ * xpv_p2m_changes_sort() - sort changes by pfn and drop repeated pfns
+ * @c:  changes
+ * @nr: entries
+ *
+ * Heapsort (no allocation, O(n log n)); of a pfn given twice the entry
+ * that sorts first is kept.
+ *
+ * Context: any.
+ * Return: the number of entries left.
+ */
+unsigned int xpv_p2m_changes_sort(struct xpv_p2m_change *c, unsigned int nr)
+{
+	unsigned int i, n;
+
+	for (i = nr / 2; i-- > 0;)
+		xpv_change_sift(c, i, nr);
+	for (i = nr; i-- > 1;) {
+		struct xpv_p2m_change t = c[0];
+
+		c[0] = c[i];
+		c[i] = t;
+		xpv_change_sift(c, 0, i);
+	}
+	for (i = 0, n = 0; i < nr; i++)
+		if (!n || c[n - 1].pfn != c[i].pfn)
+			c[n++] = c[i];
+	return n;
+}
+
+/**
+ * xpv_premap_affected() - the blocks of a premap that a P2M change touches
+ * @ranges:     the premapped ranges (ascending, disjoint)
+ * @nr:         number of @ranges
+ * @changes:    the changed pfns, sorted (xpv_p2m_changes_sort())
+ * @nr_changes: number of @changes
+ * @max_order:  the premap's largest order
+ * @out:        the blocks: each naturally aligned 2^@max_order block that
+ *              holds a changed pfn inside a range, clipped to that range;
+ *              blocks that touch inside one range are merged (never
+ *              across ranges: the planner does not cross them either)
+ * @max_out:    room in @out
+ *
+ * No op of the premap crosses such a block, and the planner decomposes a
+ * block the same way whether it walks the whole range or just the block.
+ * So unmapping @out under the old view and mapping it under the new one
+ * leaves exactly the map a fresh premap of the new view would build.
+ * Changed pfns outside every range are ignored: nothing maps them.
+ *
+ * Context: any.
+ * Return: the number of blocks written, -EINVAL for bad arguments, or
+ * -ENOSPC when @max_out is too small.
+ */
+int xpv_premap_affected(const struct xpv_range *ranges, unsigned int nr,
+			const struct xpv_p2m_change *changes,
+			unsigned int nr_changes, unsigned int max_order,
+			struct xpv_range *out, unsigned int max_out)
+{
+	u64 mask;
+	unsigned int i, ri = 0, n = 0, last_ri = 0;
+
+	if (max_order > XPV_PREMAP_MAX_ORDER ||
+	    xpv_range_list_check(ranges, nr))
+		return -EINVAL;
+	mask = max_order >= 63 ? XPV_U64_MAX : (1ull << max_order) - 1;
+	for (i = 0; i < nr_changes; i++) {
+		u64 pfn = changes[i].pfn, start, end;
+
+		if (i && pfn <= changes[i - 1].pfn)
+			return -EINVAL;
+		while (ri < nr && ranges[ri].end <= pfn)
+			ri++;
+		if (ri == nr)
+			break;
+		if (pfn < ranges[ri].start)
+			continue;
+		start = pfn & ~mask;
+		end = (pfn | mask) == XPV_U64_MAX ? XPV_U64_MAX :
+		      (pfn | mask) + 1;
+		if (start < ranges[ri].start)
+			start = ranges[ri].start;
+		if (end > ranges[ri].end)
+			end = ranges[ri].end;
+		if (n && last_ri == ri && out[n - 1].end >= start) {
+			if (end > out[n - 1].end)
+				out[n - 1].end = end;
+			continue;
+		}
+		if (n == max_out)
+			return -ENOSPC;
+		out[n].start = start;
+		out[n].end = end;
+		last_ri = ri;
+		n++;
+	}
+	return (int)n;
+}

@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * bounce.c - the bounce pool for devices whose DMA mask cannot reach every
- * premapped BFN.
+ * bounce.c - the bounce pool for buffers the 1:1 map cannot give a device
+ * directly: a mask too short for the buffer, a foreign frame without Xen's
+ * window, own memory outside the map (see dma.c).
  *
  * Under BFN = PFN, memory that is contiguous in PFN space is contiguous on
  * the bus, so a bounce buffer is just low memory: no XENMEM_exchange as in
  * swiotlb-xen.  swiotlb's internals are not exported to modules, so this
- * is a small pool of our own: a few physically contiguous chunks from one
- * zone, cut into 2 KiB slots handed out with a bitmap under a spinlock.
- * Only bounced mappings take the lock; the direct path never does.
+ * is a small pool of our own: naturally aligned 1 MiB chunks below 4 GiB,
+ * cut into 2 KiB slots handed out with a bitmap under the chunk's lock.
+ * A bus address finds its chunk in O(1) through a MiB-indexed table.
+ *
+ * Like swiotlb since CVE-2022-0854, a map always copies the caller's data
+ * in, whatever the direction: a device that writes less than it was given
+ * must not expose what an earlier user left in the slot.
  *
  * Copyright (c) 2026 The xen-pviommu authors.
  */
@@ -32,14 +37,22 @@ static unsigned int xpv_bounce_fill(struct xpv_bounce_pool *pool, gfp_t zone,
 	while (got < want && pool->nr_chunks < XPV_BOUNCE_MAX_CHUNKS) {
 		struct xpv_bounce_chunk *c = &pool->chunk[pool->nr_chunks];
 		struct page *page;
+		u64 idx;
 
 		page = alloc_pages(zone | GFP_KERNEL | __GFP_NOWARN |
 				   __GFP_ZERO, XPV_BOUNCE_CHUNK_ORDER);
 		if (!page)
 			break;
+		idx = page_to_phys(page) >> XPV_BOUNCE_CHUNK_SHIFT;
+		if (idx >= XPV_BOUNCE_INDEX) {	/* ZONE_DMA32 is below 4 GiB */
+			__free_pages(page, XPV_BOUNCE_CHUNK_ORDER);
+			break;
+		}
+		spin_lock_init(&c->lock);
 		c->vaddr = page_address(page);
 		c->bus = page_to_phys(page);
 		pool->nr_chunks++;
+		pool->index[idx] = pool->nr_chunks;
 		got++;
 	}
 	return got;
@@ -63,7 +76,6 @@ int xpv_bounce_init(struct xpv_bounce_pool *pool, size_t dma32_bytes,
 		    size_t dma_bytes)
 {
 	memset(pool, 0, sizeof(*pool));
-	spin_lock_init(&pool->lock);
 	xpv_bounce_fill(pool, GFP_DMA,
 			DIV_ROUND_UP(dma_bytes, XPV_BOUNCE_CHUNK));
 	xpv_bounce_fill(pool, GFP_DMA32,
@@ -85,20 +97,18 @@ void xpv_bounce_destroy(struct xpv_bounce_pool *pool)
 		free_pages((unsigned long)pool->chunk[i].vaddr,
 			   XPV_BOUNCE_CHUNK_ORDER);
 	pool->nr_chunks = 0;
+	memset(pool->index, 0, sizeof(pool->index));
 }
 
+/* The chunk holding @bus, or NULL.  O(1), lockless: chunks are fixed. */
 static struct xpv_bounce_chunk *xpv_bounce_find(struct xpv_bounce_pool *pool,
 						dma_addr_t bus)
 {
-	unsigned int i;
+	u64 idx = bus >> XPV_BOUNCE_CHUNK_SHIFT;
 
-	for (i = 0; i < pool->nr_chunks; i++) {
-		struct xpv_bounce_chunk *c = &pool->chunk[i];
-
-		if (bus >= c->bus && bus - c->bus < XPV_BOUNCE_CHUNK)
-			return c;
-	}
-	return NULL;
+	if (idx >= XPV_BOUNCE_INDEX || !pool->index[idx])
+		return NULL;
+	return &pool->chunk[pool->index[idx] - 1];
 }
 
 /**
@@ -134,80 +144,100 @@ static void xpv_bounce_copy(phys_addr_t orig, void *buf, size_t size,
 	}
 }
 
+/*
+ * First free run of @nslots slots at a multiple of @stride (a power of two)
+ * whose bus range stays inside one @boundary segment; caller holds c->lock.
+ */
+static unsigned long xpv_bounce_fit(struct xpv_bounce_chunk *c,
+				    unsigned int nslots, unsigned int stride,
+				    unsigned long boundary, unsigned int lead)
+{
+	unsigned long s = 0;
+
+	lockdep_assert_held(&c->lock);
+	for (;;) {
+		u64 first, last;
+
+		s = bitmap_find_next_zero_area(c->used, XPV_BOUNCE_SLOTS, s,
+					       nslots, stride - 1);
+		if (s >= XPV_BOUNCE_SLOTS)
+			return s;
+		first = c->bus + s * XPV_BOUNCE_SLOT + lead;
+		last = c->bus + (s + nslots) * XPV_BOUNCE_SLOT - 1;
+		if ((first | boundary) == (last | boundary))
+			return s;
+		/* Crosses a segment boundary: try from the next segment. */
+		s = ALIGN(((last | boundary) + 1 - c->bus) / XPV_BOUNCE_SLOT,
+			  stride);
+	}
+}
+
 /**
  * xpv_bounce_map() - copy a buffer into the pool for a device
  * @pool:       pool
  * @mask:       highest bus address the device can reach
+ * @boundary:   the device's segment boundary mask: the mapping must not
+ *              cross a multiple of @boundary + 1
  * @orig:       physical address of the caller's buffer
  * @size:       bytes (1 .. XPV_BOUNCE_MAX_MAP)
  * @align_mask: the device's min_align_mask: the bounce address keeps
  *              these low bits of @orig (NVMe relies on it)
- * @dir:        DMA direction; TO_DEVICE and BIDIRECTIONAL copy now
- * @attrs:      DMA_ATTR_SKIP_CPU_SYNC skips the copy
  *
- * Context: any (takes the pool's spinlock with interrupts off).
+ * The caller's bytes are copied in whatever the DMA direction (see the
+ * top of this file).  A mapping of a page or more starts page aligned
+ * (plus the kept low bits), as swiotlb does.
+ *
+ * Context: any (takes a chunk's spinlock with interrupts off).
  * Return: the bounce bus address, or DMA_MAPPING_ERROR when no chunk
  * below @mask has room or @size is too large.
  */
 dma_addr_t xpv_bounce_map(struct xpv_bounce_pool *pool, u64 mask,
-			  phys_addr_t orig, size_t size, unsigned int align_mask,
-			  enum dma_data_direction dir, unsigned long attrs)
+			  unsigned long boundary, phys_addr_t orig,
+			  size_t size, unsigned int align_mask)
 {
 	unsigned int offset = orig & align_mask & ~(XPV_BOUNCE_SLOT - 1);
 	unsigned int inner = orig & align_mask & (XPV_BOUNCE_SLOT - 1);
-	unsigned int align_slots = max(1u, (align_mask + 1) / XPV_BOUNCE_SLOT);
+	unsigned int stride = max(1u, (align_mask + 1) / XPV_BOUNCE_SLOT);
 	unsigned int nslots, i;
-	unsigned long flags;
 	dma_addr_t bus = DMA_MAPPING_ERROR;
 
 	if (!size || size > XPV_BOUNCE_MAX_MAP)
-		return DMA_MAPPING_ERROR;
+		goto fail;
+	if (size >= PAGE_SIZE)
+		stride = max_t(unsigned int, stride,
+			       PAGE_SIZE / XPV_BOUNCE_SLOT);
 	nslots = DIV_ROUND_UP(offset + inner + size, XPV_BOUNCE_SLOT);
 	if (nslots > XPV_BOUNCE_SLOTS)
-		return DMA_MAPPING_ERROR;
+		goto fail;
 
-	spin_lock_irqsave(&pool->lock, flags);
-	for (i = 0; i < pool->nr_chunks; i++) {
+	for (i = 0; i < pool->nr_chunks && bus == DMA_MAPPING_ERROR; i++) {
 		struct xpv_bounce_chunk *c = &pool->chunk[i];
-		unsigned long s;
+		unsigned long flags, s;
 
 		if (c->bus + XPV_BOUNCE_CHUNK - 1 > mask)
 			continue;
-		s = bitmap_find_next_zero_area(c->used, XPV_BOUNCE_SLOTS, 0,
-					       nslots, align_slots - 1);
-		if (s >= XPV_BOUNCE_SLOTS)
-			continue;
-		bitmap_set(c->used, s, nslots);
-		c->orig[s] = orig - offset - inner;
-		c->nslots[s] = nslots;
-		pool->used_slots += nslots;
-		bus = c->bus + s * XPV_BOUNCE_SLOT + offset + inner;
-		break;
+		spin_lock_irqsave(&c->lock, flags);
+		s = xpv_bounce_fit(c, nslots, stride, boundary,
+				   offset + inner);
+		if (s < XPV_BOUNCE_SLOTS) {
+			bitmap_set(c->used, s, nslots);
+			c->orig[s] = orig - offset - inner;
+			c->nslots[s] = nslots;
+			bus = c->bus + s * XPV_BOUNCE_SLOT + offset + inner;
+		}
+		spin_unlock_irqrestore(&c->lock, flags);
 	}
-	spin_unlock_irqrestore(&pool->lock, flags);
-
 	if (bus == DMA_MAPPING_ERROR)
-		return bus;
+		goto fail;
+	atomic_add(nslots, &pool->used_slots);
 	atomic64_add(size, &pool->bounced_bytes);
-	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
-	    (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL))
-		xpv_bounce_copy(orig, xpv_bounce_va(pool, bus), size, true);
+	xpv_bounce_copy(orig, xpv_bounce_find(pool, bus)->vaddr +
+			(bus & (XPV_BOUNCE_CHUNK - 1)), size, true);
 	return bus;
-}
 
-/**
- * xpv_bounce_va() - kernel address of a bounce bus address
- * @pool: pool
- * @bus:  an address inside the pool
- *
- * Context: any.
- * Return: the kernel virtual address, or NULL when @bus is not in @pool.
- */
-void *xpv_bounce_va(struct xpv_bounce_pool *pool, dma_addr_t bus)
-{
-	struct xpv_bounce_chunk *c = xpv_bounce_find(pool, bus);
-
-	return c ? c->vaddr + (bus - c->bus) : NULL;
+fail:
+	atomic64_inc(&pool->failed);
+	return DMA_MAPPING_ERROR;
 }
 
 /*
@@ -236,15 +266,19 @@ void xpv_bounce_sync(struct xpv_bounce_pool *pool, dma_addr_t bus,
 		     size_t size, bool to_device)
 {
 	struct xpv_bounce_chunk *c = xpv_bounce_find(pool, bus);
-	unsigned int slot, first;
+	u64 off;
+	unsigned int first;
 	phys_addr_t orig;
 
 	if (!c)
 		return;
-	slot = (bus - c->bus) / XPV_BOUNCE_SLOT;
-	first = xpv_bounce_first(c, slot);
-	orig = c->orig[first] + (bus - c->bus - first * XPV_BOUNCE_SLOT);
-	xpv_bounce_copy(orig, c->vaddr + (bus - c->bus), size, to_device);
+	off = bus - c->bus;
+	first = xpv_bounce_first(c, off / XPV_BOUNCE_SLOT);
+	if (!c->nslots[first] ||
+	    off + size > (first + c->nslots[first]) * XPV_BOUNCE_SLOT)
+		return;		/* not inside a live mapping: caller bug */
+	orig = c->orig[first] + (off - first * XPV_BOUNCE_SLOT);
+	xpv_bounce_copy(orig, c->vaddr + off, size, to_device);
 }
 
 /**
@@ -255,9 +289,9 @@ void xpv_bounce_sync(struct xpv_bounce_pool *pool, dma_addr_t bus,
  * @dir:   DMA direction; FROM_DEVICE and BIDIRECTIONAL copy back
  * @attrs: DMA_ATTR_SKIP_CPU_SYNC skips the copy
  *
- * Context: any (takes the pool's spinlock with interrupts off).
+ * Context: any (takes the chunk's spinlock with interrupts off).
  * Return: 0, or -EINVAL when @bus is not a live bounce mapping (a caller
- * bug, reported ratelimited by the caller).
+ * bug, reported ratelimited by the caller; nothing is copied).
  */
 int xpv_bounce_unmap(struct xpv_bounce_pool *pool, dma_addr_t bus,
 		     size_t size, enum dma_data_direction dir,
@@ -269,20 +303,22 @@ int xpv_bounce_unmap(struct xpv_bounce_pool *pool, dma_addr_t bus,
 
 	if (!c)
 		return -EINVAL;
+	spin_lock_irqsave(&c->lock, flags);
+	slot = xpv_bounce_first(c, (bus - c->bus) / XPV_BOUNCE_SLOT);
+	nslots = c->nslots[slot];
+	spin_unlock_irqrestore(&c->lock, flags);
+	if (!nslots || !test_bit(slot, c->used))
+		return -EINVAL;
+
+	/* The mapping is the caller's until released below. */
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
 	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
 		xpv_bounce_sync(pool, bus, size, false);
 
-	spin_lock_irqsave(&pool->lock, flags);
-	slot = xpv_bounce_first(c, (bus - c->bus) / XPV_BOUNCE_SLOT);
-	nslots = c->nslots[slot];
-	if (!nslots || !test_bit(slot, c->used)) {
-		spin_unlock_irqrestore(&pool->lock, flags);
-		return -EINVAL;
-	}
+	spin_lock_irqsave(&c->lock, flags);
 	bitmap_clear(c->used, slot, nslots);
 	c->nslots[slot] = 0;
-	pool->used_slots -= nslots;
-	spin_unlock_irqrestore(&pool->lock, flags);
+	spin_unlock_irqrestore(&c->lock, flags);
+	atomic_sub(nslots, &pool->used_slots);
 	return 0;
 }

@@ -71,6 +71,8 @@ MODULE_PARM_DESC(bounce_kb,
  * @devices:   devices bound while using our ops, each holding a module
  *             reference.  Protected by @lock.
  * @nr_devices: entries in @devices.  Protected by @lock.
+ * @untracked: devices bound with our ops that could not be recorded (no
+ *             memory); each pins the module for good.  Protected by @lock.
  * @nb:        PCI bus notifier.
  * @mem_nb:    memory hotplug notifier.
  * @dbg:       debugfs directory.
@@ -87,6 +89,7 @@ static struct xpv_pviommu {
 	bool model_only;
 	struct xarray devices;
 	unsigned int nr_devices;
+	unsigned int untracked;
 	struct notifier_block nb;
 	struct notifier_block mem_nb;
 	struct dentry *dbg;
@@ -94,6 +97,19 @@ static struct xpv_pviommu {
 	.lock = __MUTEX_INITIALIZER(xpv.lock),
 	.devices = XARRAY_INIT(xpv.devices, 0),
 };
+
+/*
+ * Give the global DMA ops back.  Devices bound with ours hold a module
+ * reference each, so this runs with none left, or from the bus notifier
+ * when a driver binds after rmmod passed that check (see there).
+ */
+static void xpv_switch_back(void)
+{
+	lockdep_assert_held(&xpv.lock);
+	if (xpv.attached && dma_ops == &xpv_dma_ops)
+		dma_ops = xpv.prev_ops;
+	xpv.attached = false;
+}
 
 static bool xpv_driver_is_safe(const char *name)
 {
@@ -134,12 +150,26 @@ static int xpv_bus_notify(struct notifier_block *nb, unsigned long action,
 	mutex_lock(&xpv.lock);
 	switch (action) {
 	case BUS_NOTIFY_BIND_DRIVER:
-		if (xpv.attached && get_dma_ops(dev) == &xpv_dma_ops &&
-		    !xa_load(&xpv.devices, key) &&
-		    !xa_err(xa_store(&xpv.devices, key, dev, GFP_KERNEL))) {
-			__module_get(THIS_MODULE);
-			xpv.nr_devices++;
+		if (!xpv.attached || get_dma_ops(dev) != &xpv_dma_ops ||
+		    xa_load(&xpv.devices, key))
+			break;
+		if (!try_module_get(THIS_MODULE)) {
+			/*
+			 * rmmod is past the reference check: this driver must
+			 * not start on ops about to go.  Switch back now; the
+			 * exit path unmaps once the notifier is gone.
+			 */
+			xpv_switch_back();
+			dev_info(dev, "binds while xen_pviommu unloads: previous DMA ops restored\n");
+			break;
 		}
+		if (xa_err(xa_store(&xpv.devices, key, dev, GFP_KERNEL))) {
+			/* Cannot track it: stay pinned for good, safely. */
+			xpv.untracked++;
+			dev_err(dev, "cannot track this device: xen_pviommu stays loaded\n");
+			break;
+		}
+		xpv.nr_devices++;
 		break;
 	case BUS_NOTIFY_DRIVER_NOT_BOUND:
 	case BUS_NOTIFY_UNBOUND_DRIVER:
@@ -191,7 +221,6 @@ static void xpv_switch(void)
 static int xpv_attach(void)
 {
 	struct xpv_premap *pm = &xpv.premap;
-	unsigned int i;
 	int rc;
 
 	lockdep_assert_held(&xpv.lock);
@@ -238,15 +267,19 @@ static int xpv_attach(void)
 		rc = -ENOMEM;
 		goto unmap;
 	}
-	xpv_dma.bounce = xpv.bounce;
-	xpv_dma.map_end = 0;
-	for (i = 0; i < pm->nr; i++)
-		xpv_dma.map_end = max(xpv_dma.map_end,
-				      PFN_PHYS(pm->ranges[i].end));
+	xpv_dma.pfn_to_gfn = xpv.hv.ops->pfn_to_gfn;
+	xpv_dma.foreign_offset = xpv.caps.offset;
+	WRITE_ONCE(xpv_dma.bounce, xpv.bounce);
+	rc = xpv_dma_publish(pm->ranges, pm->nr);
+	if (rc)
+		goto pool;
 
 	xpv_switch();
 	return 0;
 
+pool:
+	WRITE_ONCE(xpv_dma.bounce, NULL);
+	xpv_bounce_destroy(xpv.bounce);
 unmap:
 	kvfree(xpv.bounce);
 	xpv.bounce = NULL;
@@ -259,12 +292,10 @@ unmap:
 static void xpv_detach(void)
 {
 	lockdep_assert_held(&xpv.lock);
-	if (xpv.attached) {
-		if (dma_ops == &xpv_dma_ops)
-			dma_ops = xpv.prev_ops;
-		xpv.attached = false;
-		xpv_dma.bounce = NULL;
-		xpv_dma.map_end = 0;
+	xpv_switch_back();
+	if (xpv.bounce) {
+		xpv_dma_unpublish();
+		WRITE_ONCE(xpv_dma.bounce, NULL);
 		xpv_bounce_destroy(xpv.bounce);
 		kvfree(xpv.bounce);
 		xpv.bounce = NULL;
@@ -331,8 +362,9 @@ static int xpv_hotplug_add(const struct xpv_range *r)
 		return rc;
 	}
 	xpv_range_insert(r);
-	if (PFN_PHYS(r->end) > xpv_dma.map_end)
-		WRITE_ONCE(xpv_dma.map_end, PFN_PHYS(r->end));
+	if (xpv.bounce && xpv_dma_publish(pm->ranges, pm->nr))
+		pr_warn_ratelimited("hotplug: pfn 0x%llx-0x%llx is mapped, but DMA to it bounces (no memory for the range table)\n",
+				    r->start, r->end);
 	pm->hotplug_pages += r->end - r->start;
 	return 0;
 }
@@ -363,6 +395,41 @@ static int xpv_hotplug_can_remove(const struct xpv_range *r)
 	return -EBUSY;
 }
 
+/* Publish the mapped ranges minus @r to the DMA path, then wait. */
+static void xpv_hotplug_publish_without(const struct xpv_range *r)
+{
+	struct xpv_premap *pm = &xpv.premap;
+	struct xpv_range *tmp;
+	unsigned int i, n = 0;
+
+	lockdep_assert_held(&xpv.lock);
+	if (!xpv.bounce)
+		return;		/* model only: no DMA path */
+	tmp = kmalloc_array(pm->nr + 1, sizeof(*tmp), GFP_KERNEL);
+	if (!tmp) {
+		/* Keep every direct address off: all DMA bounces meanwhile. */
+		xpv_dma_unpublish();
+		return;
+	}
+	for (i = 0; i < pm->nr; i++) {
+		struct xpv_range a = pm->ranges[i];
+
+		if (a.end <= r->start || a.start >= r->end) {
+			tmp[n++] = a;
+			continue;
+		}
+		if (a.start < r->start)
+			tmp[n++] = (struct xpv_range){ a.start, r->start };
+		if (a.end > r->end)
+			tmp[n++] = (struct xpv_range){ r->end, a.end };
+	}
+	if (xpv_dma_publish(tmp, n))
+		xpv_dma_unpublish();
+	else
+		synchronize_rcu();
+	kfree(tmp);
+}
+
 /* A block went offline (or failed to go online): unmap it, then forget. */
 static void xpv_hotplug_remove(const struct xpv_range *r)
 {
@@ -374,6 +441,12 @@ static void xpv_hotplug_remove(const struct xpv_range *r)
 	i = xpv_range_index(r->start);
 	if (i < 0 || pm->ranges[i].end < r->end)
 		return;
+	/*
+	 * The block's pages are offline: nothing maps them for DMA any more.
+	 * Still, withdraw them from the DMA path's table and wait for any
+	 * reader of the old one before the hypervisor forgets the entries.
+	 */
+	xpv_hotplug_publish_without(r);
 	if (xpv_premap_walk(pm, &xpv.hv, XPV_PREMAP_UNMAP, r, 1, NULL))
 		pr_err("hotplug: unmapping pfn 0x%llx-0x%llx left %llu ops mapped\n",
 		       r->start, r->end, pm->unmap_failed);
@@ -388,6 +461,8 @@ static void xpv_hotplug_remove(const struct xpv_range *r)
 		xpv_range_insert(&before);
 	if (after.start < after.end)
 		xpv_range_insert(&after);
+	if (xpv.bounce && !rcu_access_pointer(xpv_dma.map))
+		xpv_dma_publish(pm->ranges, pm->nr);
 	pm->hotplug_pages -= min(pm->hotplug_pages, r->end - r->start);
 }
 
@@ -402,7 +477,7 @@ static int xpv_mem_notify(struct notifier_block *nb, unsigned long action,
 	int rc = 0;
 
 	mutex_lock(&xpv.lock);
-	if (xpv.attached) {
+	if (xpv.premapped) {
 		switch (action) {
 		case MEM_GOING_ONLINE:
 			rc = xpv_hotplug_add(&r);
@@ -459,15 +534,25 @@ static int premap_show(struct seq_file *m, void *v)
 		if (pm->stats.pages_by_order[o])
 			seq_printf(m, "pages_order_%u\t%llu\n", o,
 				   pm->stats.pages_by_order[o]);
-	seq_printf(m, "map_end\t0x%llx\n", xpv_dma.map_end);
+	seq_printf(m, "map_end\t0x%llx\n", READ_ONCE(xpv_dma.map_end));
 	if (xpv.bounce) {
 		seq_printf(m, "bounce_chunks\t%u\n", xpv.bounce->nr_chunks);
-		seq_printf(m, "bounce_used_slots\t%u\n",
-			   xpv.bounce->used_slots);
+		seq_printf(m, "bounce_used_slots\t%d\n",
+			   atomic_read(&xpv.bounce->used_slots));
 		seq_printf(m, "bounced_bytes\t%lld\n",
 			   atomic64_read(&xpv.bounce->bounced_bytes));
+		seq_printf(m, "bounce_failed\t%lld\n",
+			   atomic64_read(&xpv.bounce->failed));
 	}
+	seq_printf(m, "window_maps\t%lld\n",
+		   atomic64_read(&xpv_dma.window_maps));
+	seq_printf(m, "foreign_bounced\t%lld\n",
+		   atomic64_read(&xpv_dma.foreign_bounced));
+	seq_printf(m, "unmapped_bounced\t%lld\n",
+		   atomic64_read(&xpv_dma.unmapped_bounced));
+	seq_printf(m, "refused\t%lld\n", atomic64_read(&xpv_dma.refused));
 	seq_printf(m, "devices\t%u\n", xpv.nr_devices);
+	seq_printf(m, "untracked_devices\t%u\n", xpv.untracked);
 	mutex_unlock(&xpv.lock);
 	return 0;
 }
@@ -506,16 +591,17 @@ static int __init xpv_pviommu_init(void)
 	rc = bus_register_notifier(&pci_bus_type, &xpv.nb);
 	if (rc)
 		goto put;
+	/* Before the premap: a block onlined meanwhile waits, then maps. */
+	xpv.mem_nb.notifier_call = xpv_mem_notify;
+	rc = register_memory_notifier(&xpv.mem_nb);
+	if (rc)
+		goto bus;
 	mutex_lock(&xpv.lock);
 	if (attach && (xpv.caps.flags & IOMMU_QUERY_map_cap))
 		rc = xpv_attach();
 	mutex_unlock(&xpv.lock);
 	if (rc)
-		goto bus;
-	xpv.mem_nb.notifier_call = xpv_mem_notify;
-	rc = register_memory_notifier(&xpv.mem_nb);
-	if (rc)
-		goto detach;
+		goto mem;
 
 	xpv.dbg = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("caps", 0400, xpv.dbg, NULL, &caps_fops);
@@ -550,11 +636,11 @@ static int __init xpv_pviommu_init(void)
 
 emu:
 	debugfs_remove(xpv.dbg);
-	unregister_memory_notifier(&xpv.mem_nb);
-detach:
 	mutex_lock(&xpv.lock);
 	xpv_detach();
 	mutex_unlock(&xpv.lock);
+mem:
+	unregister_memory_notifier(&xpv.mem_nb);
 bus:
 	bus_unregister_notifier(&pci_bus_type, &xpv.nb);
 put:
@@ -567,10 +653,10 @@ static void __exit xpv_pviommu_exit(void)
 {
 	xpv_emu_exit();
 	debugfs_remove(xpv.dbg);
-	unregister_memory_notifier(&xpv.mem_nb);
 	mutex_lock(&xpv.lock);
 	xpv_detach();
 	mutex_unlock(&xpv.lock);
+	unregister_memory_notifier(&xpv.mem_nb);
 	bus_unregister_notifier(&pci_bus_type, &xpv.nb);
 	xa_destroy(&xpv.devices);
 	xpv_hv_put(&xpv.hv);

@@ -22,12 +22,16 @@
 #include "pviommu.h"
 #include "trace.h"
 
-/* Called once per pfn by the planner: the backend's P2M. */
+/*
+ * Called once per pfn by the planner: the backend's P2M.  A grant or
+ * foreign mapping is another domain's frame, a hole for the 1:1 map.
+ */
 static u64 xpv_premap_gfn(void *ctx, u64 pfn)
 {
 	struct xpv_hv *hv = ctx;
+	u64 gfn = hv->ops->pfn_to_gfn(pfn);
 
-	return hv->ops->pfn_to_gfn(pfn);
+	return gfn & XPV_GFN_FOREIGN ? XPV_INVALID_GFN : gfn;
 }
 
 static int xpv_collect_ram(struct resource *res, void *arg)

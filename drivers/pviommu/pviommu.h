@@ -9,6 +9,7 @@
 
 #include <linux/atomic.h>
 #include <linux/dma-map-ops.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
@@ -16,26 +17,35 @@
 #include <xpv/lib/premap.h>
 #include <xpv/lib/range.h>
 
-/* Bounce pool geometry: 1 MiB chunks of 2 KiB slots, 256 KiB per map. */
+/*
+ * Bounce pool geometry: 1 MiB chunks (naturally aligned: the buddy
+ * allocator's order-8 blocks) of 2 KiB slots, 256 KiB per map.  Chunks
+ * live below 4 GiB, so a chunk is found from a bus address by its MiB
+ * index in a 4096-entry table.
+ */
 #define XPV_BOUNCE_SLOT		2048u
 #define XPV_BOUNCE_CHUNK_ORDER	8
 #define XPV_BOUNCE_CHUNK	(PAGE_SIZE << XPV_BOUNCE_CHUNK_ORDER)
+#define XPV_BOUNCE_CHUNK_SHIFT	(PAGE_SHIFT + XPV_BOUNCE_CHUNK_ORDER)
 #define XPV_BOUNCE_SLOTS	(XPV_BOUNCE_CHUNK / XPV_BOUNCE_SLOT)
 #define XPV_BOUNCE_MAX_MAP	(256u * 1024)
 #define XPV_BOUNCE_MAX_CHUNKS	64
+#define XPV_BOUNCE_INDEX	(1u << (32 - XPV_BOUNCE_CHUNK_SHIFT))
 
 /**
  * struct xpv_bounce_chunk - one physically contiguous piece of the pool
+ * @lock:   protects @used, @orig and @nslots.
  * @vaddr:  kernel address.
  * @bus:    bus address (= physical address under BFN = PFN).
- * @used:   slot bitmap.  Protected by the pool's lock.
+ * @used:   slot bitmap.  Protected by @lock.
  * @orig:   per first slot of a mapping: physical address that slot shadows.
- *          Written under the pool's lock; read locklessly by the owner of
- *          the live mapping.
+ *          Written under @lock; read locklessly by the owner of the live
+ *          mapping.
  * @nslots: per first slot of a mapping: its length in slots, 0 elsewhere.
- *          Protected like @orig.
+ *          Protected by @lock.
  */
 struct xpv_bounce_chunk {
+	spinlock_t lock;	/* used, orig, nslots */
 	void *vaddr;
 	dma_addr_t bus;
 	DECLARE_BITMAP(used, XPV_BOUNCE_SLOTS);
@@ -45,18 +55,22 @@ struct xpv_bounce_chunk {
 
 /**
  * struct xpv_bounce_pool - bounce buffers for devices with a short mask
- * @lock:          protects the chunks' bitmaps and slot records, and
- *                 @used_slots.
  * @nr_chunks:     chunks allocated; fixed between init and destroy.
- * @used_slots:    slots in use.  Protected by @lock.
+ * @used_slots:    slots in use.
  * @bounced_bytes: bytes mapped through the pool since init.
+ * @failed:        maps refused for want of room.
+ * @index:         chunk number + 1 of each MiB below 4 GiB, 0 for none.
+ *                 Fixed between init and destroy: read locklessly.
  * @chunk:         the chunks, lowest zones first.
+ *
+ * Each chunk has its own lock; the direct DMA path takes none of them.
  */
 struct xpv_bounce_pool {
-	spinlock_t lock;	/* slot bitmaps and records, used_slots */
 	unsigned int nr_chunks;
-	unsigned int used_slots;
+	atomic_t used_slots;
 	atomic64_t bounced_bytes;
+	atomic64_t failed;
+	u8 index[XPV_BOUNCE_INDEX];
 	struct xpv_bounce_chunk chunk[XPV_BOUNCE_MAX_CHUNKS];
 };
 
@@ -64,10 +78,9 @@ int xpv_bounce_init(struct xpv_bounce_pool *pool, size_t dma32_bytes,
 		    size_t dma_bytes);
 void xpv_bounce_destroy(struct xpv_bounce_pool *pool);
 bool xpv_bounce_owns(struct xpv_bounce_pool *pool, dma_addr_t bus);
-void *xpv_bounce_va(struct xpv_bounce_pool *pool, dma_addr_t bus);
 dma_addr_t xpv_bounce_map(struct xpv_bounce_pool *pool, u64 mask,
-			  phys_addr_t orig, size_t size, unsigned int align_mask,
-			  enum dma_data_direction dir, unsigned long attrs);
+			  unsigned long boundary, phys_addr_t orig,
+			  size_t size, unsigned int align_mask);
 int xpv_bounce_unmap(struct xpv_bounce_pool *pool, dma_addr_t bus,
 		     size_t size, enum dma_data_direction dir,
 		     unsigned long attrs);
@@ -75,19 +88,55 @@ void xpv_bounce_sync(struct xpv_bounce_pool *pool, dma_addr_t bus,
 		     size_t size, bool to_device);
 
 /**
+ * struct xpv_dma_map - the pfn ranges the 1:1 map covers, for the DMA path
+ * @rcu: the map is replaced (memory hotplug) and freed after a grace period.
+ * @nr:  entries in @r.
+ * @r:   pfn ranges [start, end), ascending and disjoint.
+ */
+struct xpv_dma_map {
+	struct rcu_head rcu;
+	unsigned int nr;
+	struct xpv_range r[];
+};
+
+/**
  * struct xpv_dma - what the DMA path reads on every map
- * @map_end: bus addresses below this are premapped 1:1 (BFN = PFN).
- *           Written only while no device uses the ops (attach, and memory
- *           hotplug before the new range is onlined), read locklessly.
- * @bounce:  the bounce pool.
+ * @map:            the premapped pfn ranges.  Published with RCU by attach
+ *                  and memory hotplug (under the module's state mutex);
+ *                  read under rcu_read_lock().
+ * @map_end:        one past the highest premapped bus address (for masks).
+ *                  Written under the state mutex, read locklessly.
+ * @foreign_offset: frame offset of Xen's host-RAM window (query_caps), 0
+ *                  when there is none: a grant/foreign frame MFN is then
+ *                  reachable at bus frame MFN + @foreign_offset.
+ * @pfn_to_gfn:     the backend's P2M.
+ * @bounce:         the bounce pool.
+ * @window_maps:    foreign buffers mapped through the window.
+ * @foreign_bounced: foreign buffers that went through the bounce pool.
+ * @unmapped_bounced: own pages outside the 1:1 map (DAX, ZONE_DEVICE) that
+ *                  went through the bounce pool.
+ * @refused:        maps refused: a pfn without a frame, or nothing fits.
+ *
+ * Set at attach before the ops are switched; the counters are atomic and
+ * only touched off the direct path.
  */
 struct xpv_dma {
+	struct xpv_dma_map __rcu *map;
 	u64 map_end;
+	u64 foreign_offset;
+	u64 (*pfn_to_gfn)(unsigned long pfn);
 	struct xpv_bounce_pool *bounce;
+	atomic64_t window_maps;
+	atomic64_t foreign_bounced;
+	atomic64_t unmapped_bounced;
+	atomic64_t refused;
 };
 
 extern struct xpv_dma xpv_dma;
 extern const struct dma_map_ops xpv_dma_ops;
+
+int xpv_dma_publish(const struct xpv_range *r, unsigned int nr);
+void xpv_dma_unpublish(void);
 
 /* RAM ranges the premap covers; a PC has a handful, NUMA hosts a few more. */
 #define XPV_MAX_RAM_RANGES	128

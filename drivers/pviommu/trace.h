@@ -67,6 +67,24 @@ TRACE_EVENT(xpv_bounce,
 		  __entry->size, __entry->dir)
 );
 
+/* A buffer got no bus address: no frame behind it, or no bounce room. */
+TRACE_EVENT(xpv_refuse,
+	TP_PROTO(struct device *dev, unsigned long long phys, size_t size),
+	TP_ARGS(dev, phys, size),
+	TP_STRUCT__entry(
+		__string(dev, dev_name(dev))
+		__field(unsigned long long, phys)
+		__field(size_t, size)
+	),
+	TP_fast_assign(
+		XPV_ASSIGN_STR(dev, dev_name(dev));
+		__entry->phys = phys;
+		__entry->size = size;
+	),
+	TP_printk("%s phys=0x%llx size=%zu", __get_str(dev), __entry->phys,
+		  __entry->size)
+);
+
 #endif /* XPV_PVIOMMU_TRACE_H */
 
 /* Kbuild adds this directory to the include path of main.c. */

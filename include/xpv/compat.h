@@ -48,6 +48,18 @@
 #endif
 
 /*
+ * 6.12 skips the dma_sync_*() calls of a device whose dma_skip_sync was
+ * set while it had no bounce buffers (e.g. by dma_set_mask() under
+ * dma-direct); whoever bounces must clear it, as swiotlb does.  6.1 always
+ * calls the ops.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#define xpv_dma_reset_need_sync(dev)	do { } while (0)
+#else
+#define xpv_dma_reset_need_sync(dev)	dma_reset_need_sync(dev)
+#endif
+
+/*
  * struct nd_device_driver: to_nd_device_driver() returns a const pointer
  * from 6.12 on (bus callbacks take const struct device_driver *).
  */

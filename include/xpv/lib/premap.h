@@ -154,6 +154,40 @@ struct xpv_premap_cursor {
 	bool bad;
 };
 
+/**
+ * struct xpv_p2m_change - one pfn's gfn in a P2M view that differs from
+ * the live one
+ * @pfn: the pfn.
+ * @gfn: its gfn in the view, or %XPV_INVALID_GFN for none.
+ */
+struct xpv_p2m_change {
+	u64 pfn;
+	u64 gfn;
+};
+
+/**
+ * struct xpv_p2m_overlay - a P2M view: @base, except for @changes
+ * @changes:  sorted by pfn, no pfn twice (xpv_p2m_changes_sort()).
+ * @nr:       entries in @changes.
+ * @base:     the underlying translation.
+ * @base_ctx: passed to @base.
+ *
+ * Used as the @ctx of xpv_p2m_overlay_gfn(), to walk the map as it was
+ * before a P2M change or as it will be after one.
+ */
+struct xpv_p2m_overlay {
+	const struct xpv_p2m_change *changes;
+	unsigned int nr;
+	xpv_pfn_to_gfn_fn base;
+	void *base_ctx;
+};
+
+u64 xpv_p2m_overlay_gfn(void *ctx, u64 pfn);
+unsigned int xpv_p2m_changes_sort(struct xpv_p2m_change *c, unsigned int nr);
+int xpv_premap_affected(const struct xpv_range *ranges, unsigned int nr,
+			const struct xpv_p2m_change *changes,
+			unsigned int nr_changes, unsigned int max_order,
+			struct xpv_range *out, unsigned int max_out);
 int xpv_premap_check_params(const struct xpv_premap_params *p);
 int xpv_premap_init(struct xpv_premap_cursor *c,
 		    const struct xpv_premap_params *p,
