@@ -53,6 +53,17 @@ static u64 xpv_xen_pfn_to_gfn(unsigned long pfn)
 	return mfn & ~IDENTITY_FRAME_BIT;
 }
 
+/*
+ * The raw M2P: the balloon driver clears a page's P2M entry before it
+ * gives the frame back, and the frame still names its pfn here.
+ */
+static u64 xpv_xen_gfn_to_pfn(u64 gfn)
+{
+	unsigned long pfn = mfn_to_pfn_no_overrides(gfn);
+
+	return pfn == ~0UL ? XPV_INVALID_GFN : pfn;
+}
+
 /* What xenmem_reservation_{decrease,increase}() issue, through this table. */
 static long xpv_xen_reservation(enum xpv_hv_resv op, unsigned long *frames,
 				unsigned int count)
@@ -83,6 +94,7 @@ const struct xpv_hv_ops xpv_hv_xen_ops = {
 	.iommu_op	= xpv_xen_iommu_op,
 	.pmem_add	= xpv_xen_pmem_add,
 	.pfn_to_gfn	= xpv_xen_pfn_to_gfn,
+	.gfn_to_pfn	= xpv_xen_gfn_to_pfn,
 	.reservation	= xpv_xen_reservation,
 	.invalidate_pop	= xpv_xen_invalidate_pop,
 };

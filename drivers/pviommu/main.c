@@ -27,6 +27,7 @@
 #include <xen/xen.h>
 
 #include <xpv/compat.h>
+#include <xpv/pviommu.h>
 #include "emu.h"
 #include "pviommu.h"
 
@@ -50,10 +51,53 @@ module_param(safe_drivers, charp, 0444);
 MODULE_PARM_DESC(safe_drivers,
 		 "comma-separated drivers that do no DMA and may be bound while the DMA ops are switched (default pcieport,shpchp)");
 
+static bool balloon_hook = true;
+module_param(balloon_hook, bool, 0444);
+MODULE_PARM_DESC(balloon_hook,
+		 "follow this domain's reservation changes (balloon, grant DMA buffers) by redirecting xenmem_reservation_{decrease,increase}() with ftrace; 0 is only safe if the domain never balloons (default 1)");
+
 static unsigned int bounce_kb = 4096;
 module_param(bounce_kb, uint, 0444);
 MODULE_PARM_DESC(bounce_kb,
 		 "bounce pool below 4 GiB for devices with short DMA masks, KiB (default 4096; plus 1 MiB below 16 MiB)");
+
+/* Reservation changes are followed in chunks of this many frames. */
+#define XPV_RESV_CHUNK		512
+
+/**
+ * struct xpv_resv_scratch - the balloon hook's working memory
+ * @before: the P2M entries of the chunk before the change.
+ * @after:  the same pfns after it.
+ * @blocks: the premap blocks the chunk touches.
+ * @frames: frames to hand to the hypervisor, or saved pfns.
+ */
+struct xpv_resv_scratch {
+	struct xpv_p2m_change before[XPV_RESV_CHUNK];
+	struct xpv_p2m_change after[XPV_RESV_CHUNK];
+	struct xpv_range blocks[XPV_RESV_CHUNK];
+	unsigned long frames[XPV_RESV_CHUNK];
+};
+
+/**
+ * struct xpv_resv_stats - what the balloon hook did
+ * @calls:     decrease and populate calls seen.
+ * @released:  frames given back after their BFNs were unmapped.
+ * @populated: frames populated and mapped.
+ * @withheld:  frames kept because their BFN could not be unmapped (the
+ *             domain keeps owning them: a leak, never a corruption).
+ * @unmapped:  pages left without an entry because a map failed.
+ * @undone:    populates undone because the new frames could not be mapped.
+ * @hypercalls: iommu_op hypercalls the hook issued.
+ */
+struct xpv_resv_stats {
+	u64 calls;
+	u64 released;
+	u64 populated;
+	u64 withheld;
+	u64 unmapped;
+	u64 undone;
+	u64 hypercalls;
+};
 
 /**
  * struct xpv_pviommu - module state
@@ -73,6 +117,8 @@ MODULE_PARM_DESC(bounce_kb,
  * @nr_devices: entries in @devices.  Protected by @lock.
  * @untracked: devices bound with our ops that could not be recorded (no
  *             memory); each pins the module for good.  Protected by @lock.
+ * @resv:      scratch for the balloon hook.  Protected by @lock.
+ * @resv_stats: what the balloon hook did.  Protected by @lock.
  * @nb:        PCI bus notifier.
  * @mem_nb:    memory hotplug notifier.
  * @dbg:       debugfs directory.
@@ -90,6 +136,8 @@ static struct xpv_pviommu {
 	struct xarray devices;
 	unsigned int nr_devices;
 	unsigned int untracked;
+	struct xpv_resv_scratch *resv;
+	struct xpv_resv_stats resv_stats;
 	struct notifier_block nb;
 	struct notifier_block mem_nb;
 	struct dentry *dbg;
@@ -495,6 +543,256 @@ static int xpv_mem_notify(struct notifier_block *nb, unsigned long action,
 	return notifier_from_errno(rc);
 }
 
+
+/*
+ * The backend that changes the reservation: the stub when it is the
+ * hypervisor, real Xen when the stub only models the IOMMU in a real
+ * domain (model only).
+ */
+static long xpv_resv_backend(enum xpv_hv_resv op, unsigned long *frames,
+			     unsigned int count)
+{
+	if (xpv.model_only)
+		return xpv_hv_xen_reservation(op, frames, count);
+	return xpv_hv_reservation(&xpv.hv, op, frames, count);
+}
+
+/*
+ * Rebuild the blocks that the changes in xpv.resv touch, from the view
+ * @before_of to @after_of (each xpv.resv->before or ->after, sorted).
+ */
+static int xpv_resv_rebuild(struct xpv_p2m_change *from, unsigned int nfrom,
+			    struct xpv_p2m_change *to, unsigned int nto,
+			    struct xpv_rebuild *res)
+{
+	struct xpv_premap *pm = &xpv.premap;
+	struct xpv_p2m_overlay before, after;
+	u64 calls = pm->hypercalls;
+	int nr, rc;
+
+	lockdep_assert_held(&xpv.lock);
+	nr = xpv_premap_affected(pm->ranges, pm->nr, from, nfrom,
+				 pm->max_order, xpv.resv->blocks,
+				 XPV_RESV_CHUNK);
+	if (nr < 0)
+		return nr;
+	xpv_premap_live_view(&before, &xpv.hv, from, nfrom);
+	xpv_premap_live_view(&after, &xpv.hv, to, nto);
+	rc = xpv_premap_rebuild(pm, &xpv.hv, xpv.resv->blocks, nr, &before,
+				&after, res);
+	xpv.resv_stats.hypercalls += pm->hypercalls - calls;
+	return rc;
+}
+
+/* Does a failed unmap still reach @pfn? */
+static bool xpv_resv_stuck(const struct xpv_rebuild *res, u64 pfn)
+{
+	unsigned int i;
+
+	if (res->stuck_overflow)
+		return true;
+	for (i = 0; i < res->nr_stuck; i++)
+		if (pfn >= res->stuck[i].start && pfn < res->stuck[i].end)
+			return true;
+	return false;
+}
+
+/* One chunk of a decrease; returns frames accounted as given back. */
+static long xpv_resv_decrease_chunk(unsigned long *gfns, unsigned int n)
+{
+	struct xpv_resv_scratch *sc = xpv.resv;
+	struct xpv_rebuild res;
+	unsigned int i, nb = 0, keep = 0;
+	int err;
+	long rc;
+
+	lockdep_assert_held(&xpv.lock);
+	for (i = 0; i < n; i++) {
+		u64 pfn = xpv.hv.ops->gfn_to_pfn(gfns[i]);
+
+		if (pfn == XPV_INVALID_GFN)
+			continue;	/* not a page of ours: nothing maps it */
+		sc->before[nb].pfn = pfn;
+		sc->before[nb].gfn = gfns[i];
+		sc->after[nb].pfn = pfn;
+		sc->after[nb].gfn = XPV_INVALID_GFN;
+		nb++;
+	}
+	nb = xpv_p2m_changes_sort(sc->before, nb);
+	xpv_p2m_changes_sort(sc->after, nb);
+	err = xpv_resv_rebuild(sc->before, nb, sc->after, nb, &res);
+	if (err) {
+		memset(&res, 0, sizeof(res));
+		res.stuck_overflow = true;	/* nothing is known unmapped */
+	}
+	xpv.resv_stats.unmapped += res.map_failed;
+
+	/* Only frames no IOMMU entry reaches any more go back. */
+	for (i = 0; i < n; i++) {
+		u64 pfn = xpv.hv.ops->gfn_to_pfn(gfns[i]);
+
+		if (pfn != XPV_INVALID_GFN && xpv_resv_stuck(&res, pfn))
+			continue;
+		sc->frames[keep++] = gfns[i];
+	}
+	if (keep < n) {
+		xpv.resv_stats.withheld += n - keep;
+		pr_err_ratelimited("balloon: %u frame(s) still mapped after a failed unmap (%d): kept, not given back\n",
+				   n - keep, err);
+	}
+	rc = keep ? xpv_resv_backend(XPV_RESV_DECREASE, sc->frames, keep) : 0;
+	if (rc < 0)
+		return rc;
+	xpv.resv_stats.released += rc;
+	/* Withheld frames count as done: the caller must not retry them. */
+	return rc + (n - keep);
+}
+
+/**
+ * xpv_resv_decrease() - xenmem_reservation_decrease(), IOMMU first
+ * @gfns:  frames this domain gives back; the caller has already cleared
+ *         their P2M entries
+ * @count: number of @gfns
+ *
+ * Each chunk: the premap blocks holding the pages are rebuilt without
+ * them (their BFNs unmapped, the neighbours of a split superpage mapped
+ * again), then the frames go back.  A frame whose BFN could not be
+ * unmapped is kept (counted and reported) and counted as done, because
+ * giving it back would let a device reach another domain's memory, and
+ * the balloon driver treats a short count as fatal.
+ *
+ * Context: process context; may sleep.  Takes the state mutex.
+ * Return: frames done, or a negative errno from the hypervisor.
+ */
+long xpv_resv_decrease(unsigned long *gfns, unsigned int count)
+{
+	unsigned int off;
+	long done = 0, rc = 0;
+
+	mutex_lock(&xpv.lock);
+	xpv.resv_stats.calls++;
+	if (!xpv.premapped) {
+		rc = xpv_resv_backend(XPV_RESV_DECREASE, gfns, count);
+		mutex_unlock(&xpv.lock);
+		return rc;
+	}
+	for (off = 0; off < count; off += XPV_RESV_CHUNK) {
+		unsigned int n = min_t(unsigned int, count - off,
+				       XPV_RESV_CHUNK);
+
+		rc = xpv_resv_decrease_chunk(gfns + off, n);
+		if (rc < 0)
+			break;
+		done += rc;
+		if (rc < n)
+			break;
+	}
+	mutex_unlock(&xpv.lock);
+	return done ?: rc;
+}
+
+/* One chunk of a populate; returns frames populated and mapped. */
+static long xpv_resv_populate_chunk(unsigned long *frames, unsigned int n)
+{
+	struct xpv_resv_scratch *sc = xpv.resv;
+	struct xpv_rebuild res, undo;
+	unsigned int i;
+	long got;
+	int rc;
+
+	lockdep_assert_held(&xpv.lock);
+	memcpy(sc->frames, frames, n * sizeof(*frames));
+	got = xpv_resv_backend(XPV_RESV_POPULATE, frames, n);
+	if (got <= 0)
+		return got;
+	for (i = 0; i < got; i++) {
+		sc->before[i].pfn = sc->frames[i];
+		sc->before[i].gfn = XPV_INVALID_GFN;
+		sc->after[i].pfn = sc->frames[i];
+		sc->after[i].gfn = frames[i];
+	}
+	xpv_p2m_changes_sort(sc->before, got);
+	i = xpv_p2m_changes_sort(sc->after, got);
+	rc = xpv_resv_rebuild(sc->before, i, sc->after, i, &res);
+	if (!rc && !res.map_failed && !res.unmap_failed) {
+		xpv.resv_stats.populated += got;
+		return got;
+	}
+	/* Put the map back as it was and return the frames: none is used. */
+	rc = xpv_resv_rebuild(sc->after, i, sc->before, i, &undo);
+	xpv.resv_stats.unmapped += undo.map_failed;
+	xpv.resv_stats.undone++;
+	memcpy(sc->frames, frames, got * sizeof(*frames));
+	if (xpv_resv_backend(XPV_RESV_DECREASE, sc->frames, got) != got)
+		pr_err_ratelimited("balloon: could not return %ld frame(s) after a failed map\n",
+				   got);
+	pr_err_ratelimited("balloon: mapping %ld populated frame(s) failed (%llu map, %llu unmap errors): populate undone\n",
+			   got, res.map_failed, res.unmap_failed);
+	for (i = 0; i < got; i++)
+		frames[i] = sc->frames[i];
+	return 0;
+}
+
+/**
+ * xpv_resv_populate() - xenmem_reservation_increase(), IOMMU after
+ * @pfns:  pfns to populate; replaced by their new frames for the extents
+ *         done, as the hypercall does (the caller then sets its P2M)
+ * @count: number of @pfns
+ *
+ * Each chunk: the hypervisor populates, then the premap blocks holding
+ * the pages are rebuilt with the new frames, before the caller can hand
+ * the pages out.  If the map cannot be built, it is put back as it was,
+ * the new frames are given back and the chunk counts as not done (the
+ * balloon driver retries later).
+ *
+ * Context: process context; may sleep.  Takes the state mutex.
+ * Return: extents done, or a negative errno from the hypervisor.
+ */
+long xpv_resv_populate(unsigned long *pfns, unsigned int count)
+{
+	unsigned int off;
+	long done = 0, rc = 0;
+
+	mutex_lock(&xpv.lock);
+	xpv.resv_stats.calls++;
+	if (!xpv.premapped) {
+		rc = xpv_resv_backend(XPV_RESV_POPULATE, pfns, count);
+		mutex_unlock(&xpv.lock);
+		return rc;
+	}
+	for (off = 0; off < count; off += XPV_RESV_CHUNK) {
+		unsigned int n = min_t(unsigned int, count - off,
+				       XPV_RESV_CHUNK);
+
+		rc = xpv_resv_populate_chunk(pfns + off, n);
+		if (rc < 0)
+			break;
+		done += rc;
+		if (rc < n)
+			break;
+	}
+	mutex_unlock(&xpv.lock);
+	return done ?: rc;
+}
+
+static int balloon_show(struct seq_file *m, void *v)
+{
+	struct xpv_resv_stats *st = &xpv.resv_stats;
+
+	mutex_lock(&xpv.lock);
+	seq_printf(m, "hooked\t%u\n", xen_pviommu_follows_reservation());
+	seq_printf(m, "calls\t%llu\n", st->calls);
+	seq_printf(m, "released\t%llu\n", st->released);
+	seq_printf(m, "populated\t%llu\n", st->populated);
+	seq_printf(m, "withheld\t%llu\n", st->withheld);
+	seq_printf(m, "unmapped\t%llu\n", st->unmapped);
+	seq_printf(m, "undone\t%llu\n", st->undone);
+	seq_printf(m, "hypercalls\t%llu\n", st->hypercalls);
+	mutex_unlock(&xpv.lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(balloon);
+
 static int caps_show(struct seq_file *m, void *v)
 {
 	seq_printf(m, "backend\t%s\n", xpv.hv.ops->name);
@@ -558,6 +856,36 @@ static int premap_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(premap);
 
+/*
+ * Follow reservation changes from before the premap on (see balloon.c).
+ * Not under the state mutex: the hook's calls take it.
+ */
+static int xpv_hook_start(void)
+{
+	int rc;
+
+	if (!balloon_hook)
+		return 0;
+	xpv.resv = kvzalloc(sizeof(*xpv.resv), GFP_KERNEL);
+	if (!xpv.resv)
+		return -ENOMEM;
+	rc = xpv_balloon_hook_add();
+	if (rc) {
+		pr_err("cannot follow balloon changes (%d): not attaching (balloon_hook=0 only if this domain never balloons)\n",
+		       rc);
+		kvfree(xpv.resv);
+		xpv.resv = NULL;
+	}
+	return rc;
+}
+
+static void xpv_hook_stop(void)
+{
+	xpv_balloon_hook_del();
+	kvfree(xpv.resv);
+	xpv.resv = NULL;
+}
+
 static int xpv_atomic64_get(void *data, u64 *val)
 {
 	*val = atomic64_read(data);
@@ -596,16 +924,21 @@ static int __init xpv_pviommu_init(void)
 	rc = register_memory_notifier(&xpv.mem_nb);
 	if (rc)
 		goto bus;
-	mutex_lock(&xpv.lock);
-	if (attach && (xpv.caps.flags & IOMMU_QUERY_map_cap))
+	if (attach && (xpv.caps.flags & IOMMU_QUERY_map_cap)) {
+		rc = xpv_hook_start();
+		if (rc)
+			goto mem;
+		mutex_lock(&xpv.lock);
 		rc = xpv_attach();
-	mutex_unlock(&xpv.lock);
-	if (rc)
-		goto mem;
+		mutex_unlock(&xpv.lock);
+		if (rc)
+			goto hook;
+	}
 
 	xpv.dbg = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("caps", 0400, xpv.dbg, NULL, &caps_fops);
 	debugfs_create_file("premap", 0400, xpv.dbg, NULL, &premap_fops);
+	debugfs_create_file("balloon", 0400, xpv.dbg, NULL, &balloon_fops);
 	debugfs_create_file("hypercalls", 0400, xpv.dbg, &xpv.hv.hypercalls,
 			    &xpv_atomic64_fops);
 	debugfs_create_file("ops", 0400, xpv.dbg, &xpv.hv.ops_issued,
@@ -639,6 +972,8 @@ emu:
 	mutex_lock(&xpv.lock);
 	xpv_detach();
 	mutex_unlock(&xpv.lock);
+hook:
+	xpv_hook_stop();
 mem:
 	unregister_memory_notifier(&xpv.mem_nb);
 bus:
@@ -656,6 +991,7 @@ static void __exit xpv_pviommu_exit(void)
 	mutex_lock(&xpv.lock);
 	xpv_detach();
 	mutex_unlock(&xpv.lock);
+	xpv_hook_stop();
 	unregister_memory_notifier(&xpv.mem_nb);
 	bus_unregister_notifier(&pci_bus_type, &xpv.nb);
 	xa_destroy(&xpv.devices);

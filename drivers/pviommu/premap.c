@@ -89,6 +89,27 @@ static void xpv_premap_params(struct xpv_premap *pm, struct xpv_hv *hv,
 	p->map_flags = pm->map_flags;
 }
 
+/**
+ * xpv_premap_live_view() - a P2M overlay over the backend's live P2M
+ * @o:       overlay to fill in
+ * @hv:      backend
+ * @changes: sorted changes (see &struct xpv_p2m_overlay)
+ * @nr:      number of @changes
+ *
+ * Grant and foreign entries of the live P2M read as holes, as in a walk.
+ *
+ * Context: any.
+ */
+void xpv_premap_live_view(struct xpv_p2m_overlay *o, struct xpv_hv *hv,
+			  const struct xpv_p2m_change *changes,
+			  unsigned int nr)
+{
+	o->changes = changes;
+	o->nr = nr;
+	o->base = xpv_premap_gfn;
+	o->base_ctx = hv;
+}
+
 /*
  * One batch: issue it and classify the statuses.  Returns 0 or the
  * batch's errno; @out says which ops succeeded.
@@ -223,4 +244,101 @@ out:
 	kfree(undo);
 	kfree(ops);
 	return err;
+}
+
+/* Issue one rebuild batch and record what failed. */
+static void xpv_rebuild_issue(struct xpv_premap *pm, struct xpv_hv *hv,
+			      struct pv_iommu_op *ops, unsigned int n,
+			      struct xpv_rebuild *res)
+{
+	struct xpv_batch_outcome out;
+	unsigned int i;
+
+	if (!n)
+		return;
+	xpv_premap_issue(pm, hv, ops, n, &out);
+	for (i = 0; i < n; i++) {
+		const struct pv_iommu_op *op = &ops[i];
+		u64 len = 1ull << IOMMU_page_order(op->flags);
+
+		if (!op->status)
+			continue;
+		if (op->subop_id == IOMMUOP_map_page) {
+			res->map_failed++;
+			continue;
+		}
+		res->unmap_failed++;
+		if (res->nr_stuck == ARRAY_SIZE(res->stuck)) {
+			res->stuck_overflow = true;
+			continue;
+		}
+		res->stuck[res->nr_stuck].start = op->u.unmap_page.bfn;
+		res->stuck[res->nr_stuck].end = op->u.unmap_page.bfn + len;
+		res->nr_stuck++;
+	}
+}
+
+/**
+ * xpv_premap_rebuild() - make the map follow a change of the P2M
+ * @pm:     premap state (max_order, map_flags, batch)
+ * @hv:     backend
+ * @blocks: the blocks the change touches (xpv_premap_affected())
+ * @nr:     number of @blocks
+ * @before: the P2M the map was built from
+ * @after:  the P2M the map must follow
+ * @res:    what failed, zeroed first
+ *
+ * For each block, the ops that unmap its decomposition under @before are
+ * followed by those that map it under @after, in batches of @pm->batch:
+ * a block is rebuilt within one hypercall whenever it fits, so a device
+ * using a neighbouring page of a split superpage sees the entries change
+ * between two flushes at most once.  Failures do not stop the rebuild:
+ * failed unmaps are recorded in @res (their BFNs still reach the frames
+ * of @before), failed maps are counted (those pages have no entry).
+ *
+ * Context: process context; may sleep.  Caller holds the state mutex.
+ * Return: 0, -ENOMEM, or -EINVAL for bad parameters.
+ */
+int xpv_premap_rebuild(struct xpv_premap *pm, struct xpv_hv *hv,
+		       const struct xpv_range *blocks, unsigned int nr,
+		       struct xpv_p2m_overlay *before,
+		       struct xpv_p2m_overlay *after, struct xpv_rebuild *res)
+{
+	struct xpv_premap_params p;
+	struct xpv_premap_cursor c;
+	struct pv_iommu_op *ops;
+	unsigned int i, n = 0, k;
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	ops = kmalloc_array(pm->batch, sizeof(*ops), GFP_KERNEL);
+	if (!ops)
+		return -ENOMEM;
+	for (i = 0; i < nr && !rc; i++) {
+		for (k = 0; k < 2 && !rc; k++) {
+			struct xpv_p2m_overlay *view = k ? after : before;
+
+			xpv_premap_params(pm, hv, &blocks[i], 1, &p);
+			p.pfn_to_gfn = xpv_p2m_overlay_gfn;
+			p.ctx = view;
+			rc = xpv_premap_init(&c, &p, k ? XPV_PREMAP_MAP :
+					     XPV_PREMAP_UNMAP, NULL);
+			while (!rc) {
+				unsigned int got;
+
+				got = xpv_premap_next(&c, ops + n,
+						      pm->batch - n);
+				n += got;
+				if (n < pm->batch)
+					break;
+				xpv_rebuild_issue(pm, hv, ops, n, res);
+				n = 0;
+				cond_resched();
+			}
+		}
+	}
+	if (!rc)
+		xpv_rebuild_issue(pm, hv, ops, n, res);
+	kfree(ops);
+	return rc;
 }

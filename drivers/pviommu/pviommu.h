@@ -180,12 +180,41 @@ struct xpv_premap {
 	u64 unmap_failed;
 };
 
+/**
+ * struct xpv_rebuild - what xpv_premap_rebuild() could not do
+ * @unmap_failed:   unmap ops that failed.
+ * @map_failed:     map ops that failed (pages left without an entry).
+ * @stuck:          bfn ranges of the failed unmaps (the first ones).
+ * @nr_stuck:       entries in @stuck.
+ * @stuck_overflow: more unmaps failed than @stuck holds.
+ */
+struct xpv_rebuild {
+	u64 unmap_failed;
+	u64 map_failed;
+	struct xpv_range stuck[16];
+	unsigned int nr_stuck;
+	bool stuck_overflow;
+};
+
 int xpv_premap_collect(struct xpv_premap *pm);
+void xpv_premap_live_view(struct xpv_p2m_overlay *o, struct xpv_hv *hv,
+			  const struct xpv_p2m_change *changes,
+			  unsigned int nr);
+int xpv_premap_rebuild(struct xpv_premap *pm, struct xpv_hv *hv,
+		       const struct xpv_range *blocks, unsigned int nr,
+		       struct xpv_p2m_overlay *before,
+		       struct xpv_p2m_overlay *after, struct xpv_rebuild *res);
 int xpv_premap_expect(struct xpv_premap *pm, struct xpv_hv *hv,
 		      const struct xpv_range *r, unsigned int nr,
 		      struct xpv_premap_count *out);
 int xpv_premap_walk(struct xpv_premap *pm, struct xpv_hv *hv,
 		    enum xpv_premap_kind kind, const struct xpv_range *r,
 		    unsigned int nr, struct xpv_premap_stats *stats);
+
+/* Balloon hook (balloon.c) and what it calls (main.c). */
+int xpv_balloon_hook_add(void);
+void xpv_balloon_hook_del(void);
+long xpv_resv_decrease(unsigned long *gfns, unsigned int count);
+long xpv_resv_populate(unsigned long *pfns, unsigned int count);
 
 #endif /* XPV_PVIOMMU_H */

@@ -60,6 +60,27 @@
 #endif
 
 /*
+ * ftrace: an ops callback moves the traced call elsewhere (livepatch's
+ * mechanism, used by the balloon hook).  With ftrace_regs carrying the
+ * arguments (DYNAMIC_FTRACE_WITH_ARGS, both kernels on x86) no full
+ * register save is needed.  The setter was renamed in 6.7.
+ */
+#ifdef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+#define XPV_FTRACE_REDIRECT_FLAGS	(FTRACE_OPS_FL_IPMODIFY | \
+					 FTRACE_OPS_FL_PERMANENT)
+#else
+#define XPV_FTRACE_REDIRECT_FLAGS	(FTRACE_OPS_FL_IPMODIFY | \
+					 FTRACE_OPS_FL_PERMANENT | \
+					 FTRACE_OPS_FL_SAVE_REGS)
+#endif
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+#define xpv_ftrace_set_ip(fregs, ip)	ftrace_instruction_pointer_set(fregs, ip)
+#else
+#define xpv_ftrace_set_ip(fregs, ip)	\
+	ftrace_regs_set_instruction_pointer(fregs, ip)
+#endif
+
+/*
  * struct nd_device_driver: to_nd_device_driver() returns a const pointer
  * from 6.12 on (bus callbacks take const struct device_driver *).
  */

@@ -60,6 +60,9 @@ enum xpv_hv_resv {
  * @pfn_to_gfn: this domain's P2M: the gfn that backs @pfn, or
  *              XPV_INVALID_GFN; XPV_GFN_FOREIGN is set for a grant or
  *              foreign mapping.  Never sleeps; callable in any context.
+ * @gfn_to_pfn: this domain's M2P as Xen keeps it: the pfn a gfn (an MFN
+ *              of this domain) was last given, whether or not the P2M
+ *              still maps it there, or XPV_INVALID_GFN.  Never sleeps.
  * @reservation: change this domain's reservation exactly as Linux's
  *              xenmem_reservation_{decrease,increase}() do (extent order 0,
  *              DOMID_SELF): @frames holds @count gfns to give back
@@ -83,6 +86,7 @@ struct xpv_hv_ops {
 	long (*iommu_op)(struct pv_iommu_op *ops, unsigned int count);
 	long (*pmem_add)(const struct xpv_xenpf_pmem_add *op);
 	u64 (*pfn_to_gfn)(unsigned long pfn);
+	u64 (*gfn_to_pfn)(u64 gfn);
 	long (*reservation)(enum xpv_hv_resv op, unsigned long *frames,
 			    unsigned int count);
 	int (*invalidate_pop)(u16 domid, u16 ioserver, u64 *bfn);
@@ -125,6 +129,8 @@ int xpv_hv_query_caps(struct xpv_hv *hv, struct xpv_iommu_caps *caps);
 long xpv_hv_pmem_add(struct xpv_hv *hv, const struct xpv_xenpf_pmem_add *op);
 long xpv_hv_reservation(struct xpv_hv *hv, enum xpv_hv_resv op,
 			unsigned long *frames, unsigned int count);
+long xpv_hv_xen_reservation(enum xpv_hv_resv op, unsigned long *frames,
+			    unsigned int count);
 int xpv_hv_pmem_probe(struct xpv_hv *hv);
 
 int xpv_hv_register_stub(const struct xpv_hv_ops *ops);

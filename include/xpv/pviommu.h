@@ -126,4 +126,7 @@ int xpv_emu_poll(struct xpv_emu *emu);
 #define xpv_emu_open(domid, ioserver, ops, priv) \
 	__xpv_emu_open(domid, ioserver, ops, priv, THIS_MODULE)
 
+/* Reservation changes (balloon.c); kernel-doc at the definition. */
+bool xen_pviommu_follows_reservation(void);
+
 #endif /* XPV_PVIOMMU_API_H */
