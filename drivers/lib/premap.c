@@ -442,8 +442,8 @@ static void xpv_change_sift(struct xpv_p2m_change *c, unsigned int i,
  * @c:  changes
  * @nr: entries
  *
- * Heapsort (no allocation, O(n log n)); of a pfn given twice the entry
- * that sorts first is kept.
+ * Heapsort (no allocation, O(n log n), not stable): of a pfn given twice
+ * one entry is kept, which one is not defined.
  *
  * Context: any.
  * Return: the number of entries left.

@@ -662,4 +662,249 @@ UNIT_TEST(run_ops_formula_random)
 	}
 }
 
+/* --- following P2M changes (the balloon hook) ---------------------------- */
+
+UNIT_TEST(changes_sort_and_affected_table)
+{
+	struct xpv_p2m_change c[7] = {
+		{ 40, 1 }, { 3, 2 }, { 40, 3 }, { 0, 4 }, { 600, 5 }, { 17, 6 },
+		{ 21, 7 },
+	};
+	struct xpv_range r[3] = { { 0, 20 }, { 20, 100 }, { 512, 520 } };
+	struct xpv_range out[8];
+	struct xpv_p2m_change bad[2] = { { 5, 0 }, { 4, 0 } };
+	unsigned int n;
+
+	n = xpv_p2m_changes_sort(c, 7);
+	CHECK_EQ(n, 6);
+	CHECK_EQ(c[0].pfn, 0);
+	CHECK_EQ(c[1].pfn, 3);
+	CHECK_EQ(c[2].pfn, 17);
+	CHECK_EQ(c[3].pfn, 21);
+	CHECK_EQ(c[4].pfn, 40);
+	CHECK_EQ(c[5].pfn, 600);
+	/*
+	 * Order 4, blocks of 16 clipped to their range: 0, 3 -> [0,16) and
+	 * 17 -> [16,20) merge (one range); 21 -> [20,32) touches them but
+	 * starts range 1, so it stays apart, and 40 -> [32,48) merges into
+	 * it; 600 is in no range.
+	 */
+	CHECK_EQ(xpv_premap_affected(r, 3, c, n, 4, out, 8), 2);
+	CHECK_EQ(out[0].start, 0);
+	CHECK_EQ(out[0].end, 20);
+	CHECK_EQ(out[1].start, 20);
+	CHECK_EQ(out[1].end, 48);
+	/* Two touching blocks of one range merge; too little room. */
+	{
+		struct xpv_range one = { 0, 100 };
+		struct xpv_p2m_change d[2] = { { 15, 0 }, { 16, 0 } };
+
+		CHECK_EQ(xpv_premap_affected(&one, 1, d, 2, 4, out, 8), 1);
+		CHECK_EQ(out[0].start, 0);
+		CHECK_EQ(out[0].end, 32);
+		CHECK_EQ(xpv_premap_affected(&one, 1, d, 2, 4, out, 0),
+			 -ENOSPC);
+		/* order 63: the whole range */
+		CHECK_EQ(xpv_premap_affected(&one, 1, d, 2, 63, out, 8), 1);
+		CHECK_EQ(out[0].end, 100);
+	}
+	CHECK_EQ(xpv_premap_affected(r, 3, bad, 2, 4, out, 8), -EINVAL);
+	CHECK_EQ(xpv_premap_affected(r, 3, c, n, 64, out, 8), -EINVAL);
+}
+
+/* An IOMMU model: entries (bfn, order, gfn) over a window of 256 bfns. */
+struct iommu {
+	u64 base;
+	int head[256];		/* index into ents of the entry at bfn, -1 */
+	u64 gfn[256];		/* per bfn covered: its gfn */
+	unsigned char order[256];
+	bool used[256];
+};
+
+static int iommu_apply(struct iommu *io, const struct pv_iommu_op *op)
+{
+	unsigned int o = IOMMU_page_order(op->flags), i;
+	u64 bfn = op->subop_id == IOMMUOP_map_page ? op->u.map_page.bfn :
+		  op->u.unmap_page.bfn;
+	unsigned int idx = (unsigned int)(bfn - io->base);
+	unsigned int len = 1u << o;
+
+	if (bfn < io->base || idx + len > 256)
+		return -1;
+	if (op->subop_id == IOMMUOP_map_page) {
+		for (i = 0; i < len; i++)
+			if (io->used[idx + i])
+				return -2;	/* overlap */
+		for (i = 0; i < len; i++) {
+			io->used[idx + i] = true;
+			io->gfn[idx + i] = op->u.map_page.gfn + i;
+		}
+		io->head[idx] = 1;
+		io->order[idx] = (unsigned char)o;
+		return 0;
+	}
+	if (io->head[idx] != 1 || io->order[idx] != o)
+		return -3;			/* not exactly an entry */
+	for (i = 0; i < len; i++)
+		io->used[idx + i] = false;
+	io->head[idx] = 0;
+	return 0;
+}
+
+static int iommu_walk(struct iommu *io, const struct xpv_range *r,
+		      unsigned int nr, xpv_pfn_to_gfn_fn fn, void *ctx,
+		      unsigned int order, enum xpv_premap_kind kind)
+{
+	struct xpv_premap_params p = {
+		.ranges = r, .nr_ranges = nr, .pfn_to_gfn = fn, .ctx = ctx,
+		.max_order = order, .map_flags = RW,
+	};
+	struct xpv_premap_cursor c;
+	struct pv_iommu_op ops[16];
+	unsigned int n, i;
+
+	if (xpv_premap_init(&c, &p, kind, NULL))
+		return -10;
+	while ((n = xpv_premap_next(&c, ops, 16)) > 0)
+		for (i = 0; i < n; i++)
+			if (iommu_apply(io, &ops[i]))
+				return -11;
+	return 0;
+}
+
+static u64 table_lookup(void *ctx, u64 pfn)
+{
+	struct map *m = ctx;
+
+	return pfn - m->base < m->n ? m->gfn[pfn - m->base] : INV;
+}
+
+/*
+ * A premapped P2M goes through random balloon-like changes (pages leave:
+ * gfn -> hole; pages come back: hole -> new frame, often contiguous with
+ * a neighbour so superpages re-form).  After each change only the blocks
+ * xpv_premap_affected() names are unmapped (old view) and mapped (new
+ * view), and the IOMMU must then equal a fresh premap of the new P2M, with
+ * no entry reaching a frame that left.  Every unmap must hit an entry
+ * exactly: the hypervisor does not split entries.
+ */
+UNIT_TEST(rebuild_follows_p2m_random)
+{
+	uint64_t st = unit_seed("rebuild_follows_p2m_random");
+	static struct map m, old;
+	static struct iommu io, fresh;
+	unsigned long cases, steps = 0;
+
+	for (cases = 0; cases < 3000; cases++) {
+		struct xpv_range r[4], blocks[256];
+		unsigned int nr, order, step, i;
+
+		m.n = 64 + unit_rand(&st) % 192;
+		gen_map(&st, &m);
+		m.base &= ~255ull;	/* blocks up to order 8 stay inside */
+		for (i = 0; i < m.n; i++)	/* no ~0 gfns: frames are real */
+			if (m.gfn[i] != INV && m.gfn[i] > (1ull << 50))
+				m.gfn[i] &= (1ull << 40) - 1;
+		nr = gen_ranges(&st, &m, r);
+		order = unit_rand(&st) % 9;
+		memset(&io, 0, sizeof(io));
+		io.base = m.base;
+		if (iommu_walk(&io, r, nr, table_lookup, &m, order,
+			       XPV_PREMAP_MAP)) {
+			CHECK(!"initial premap");
+			return;
+		}
+		for (step = 0; step < 20; step++, steps++) {
+			struct xpv_p2m_change before[16], after[16];
+			struct xpv_p2m_overlay vb, va;
+			unsigned int k = 1 + unit_rand(&st) % 16, nb, j;
+			bool base_new = unit_rand(&st) & 1;
+			int nblk;
+
+			old = m;
+			for (j = 0; j < k; j++) {
+				unsigned int idx = unit_rand(&st) % m.n;
+
+				before[j].pfn = m.base + idx;
+				before[j].gfn = old.gfn[idx];
+				if (old.gfn[idx] != INV && unit_rand(&st) % 3)
+					m.gfn[idx] = INV;	/* leaves */
+				else if (idx && m.gfn[idx - 1] != INV &&
+					 unit_rand(&st) % 2)
+					m.gfn[idx] = m.gfn[idx - 1] + 1;
+				else
+					m.gfn[idx] = (unit_rand(&st) %
+						      (1ull << 30)) + idx;
+				after[j].pfn = before[j].pfn;
+			}
+			/* A pfn changed twice: the last value stands. */
+			for (j = 0; j < k; j++) {
+				unsigned int idx = (unsigned int)
+					(before[j].pfn - m.base);
+
+				after[j].gfn = m.gfn[idx];
+				before[j].gfn = old.gfn[idx];
+			}
+			nb = xpv_p2m_changes_sort(before, k);
+			if (xpv_p2m_changes_sort(after, k) != nb) {
+				CHECK(!"sort");
+				return;
+			}
+			/* The base view is either side; overlays fix it. */
+			vb.changes = before;
+			vb.nr = nb;
+			va.changes = after;
+			va.nr = nb;
+			vb.base = va.base = table_lookup;
+			vb.base_ctx = va.base_ctx = base_new ? &m : &old;
+			nblk = xpv_premap_affected(r, nr, before, nb, order,
+						   blocks, 256);
+			if (nblk < 0) {
+				CHECK(!"affected");
+				return;
+			}
+			for (j = 0; j < (unsigned int)nblk; j++) {
+				if (iommu_walk(&io, &blocks[j], 1,
+					       xpv_p2m_overlay_gfn, &vb, order,
+					       XPV_PREMAP_UNMAP) ||
+				    iommu_walk(&io, &blocks[j], 1,
+					       xpv_p2m_overlay_gfn, &va, order,
+					       XPV_PREMAP_MAP)) {
+					CHECK(!"rebuild op did not apply");
+					goto fail;
+				}
+			}
+			memset(&fresh, 0, sizeof(fresh));
+			fresh.base = m.base;
+			if (iommu_walk(&fresh, r, nr, table_lookup, &m, order,
+				       XPV_PREMAP_MAP)) {
+				CHECK(!"fresh premap");
+				return;
+			}
+			for (i = 0; i < 256; i++) {
+				if (io.used[i] != fresh.used[i] ||
+				    (io.used[i] && io.gfn[i] != fresh.gfn[i]) ||
+				    io.head[i] != fresh.head[i] ||
+				    (io.head[i] &&
+				     io.order[i] != fresh.order[i])) {
+					CHECK(!"map differs from a fresh premap");
+					goto fail;
+				}
+				/* Nothing reaches a frame that left. */
+				if (io.used[i] && i < m.n && m.gfn[i] == INV) {
+					CHECK(!"a hole is still mapped");
+					goto fail;
+				}
+			}
+		}
+		continue;
+fail:
+		fprintf(stderr, "  case %lu step %lu: base %llu n %u order %u\n",
+			cases, steps, (unsigned long long)m.base, m.n, order);
+		return;
+	}
+	fprintf(stderr, "  rebuild_follows_p2m_random: %lu changes checked\n",
+		steps);
+}
+
 UNIT_MAIN
