@@ -242,7 +242,7 @@ def find_kernel(series):
 # Scenarios
 
 HEADER_RX = re.compile(r"^#\s*(needs|kernels|boot|timeout|stock|expect|"
-                       r"hypervisor|memory)\s*:\s*(.*?)\s*$")
+                       r"hypervisor|memory|icount|append)\s*:\s*(.*?)\s*$")
 
 
 def with_memory(base, memory):
@@ -267,6 +267,8 @@ class Scenario:
         self.expect = None
         self.hypervisor = "none"
         self.memory = None
+        self.icount = False
+        self.append = ""
         self.errors = []
         for line in self.path.read_text().splitlines():
             if line.startswith("#!") or not line.strip():
@@ -296,6 +298,14 @@ class Scenario:
                 self.memory = val
                 if not re.fullmatch(r"[1-9][0-9]?G", val):
                     self.errors.append(f"bad memory '{val}' (e.g. 4G)")
+            elif key == "icount":
+                self.icount = val == "yes"
+                if val not in ("yes", "no"):
+                    self.errors.append(f"bad icount '{val}' (yes or no)")
+            elif key == "append":
+                self.append = val
+                if not re.fullmatch(r"[A-Za-z0-9_.=:/ -]*", val):
+                    self.errors.append(f"bad append '{val}'")
             elif key == "hypervisor":
                 self.hypervisor = val
                 if val not in HYPERVISORS:
@@ -312,9 +322,11 @@ class Scenario:
             self.errors.append("name must be [A-Za-z0-9_.-]+")
         if self.boot == "own":
             self.boot = "own-" + self.name
-        if self.memory and not self.boot:
-            self.errors.append("'# memory:' needs '# boot:' (a boot of its "
-                               "own or a named group)")
+        for key, val in (("memory", self.memory), ("icount", self.icount),
+                         ("append", self.append)):
+            if val and not self.boot:
+                self.errors.append(f"'# {key}:' needs '# boot:' (a boot "
+                                   "of its own or a named group)")
 
     def runs_on(self, series):
         return "all" in self.kernels or series in self.kernels
@@ -339,8 +351,11 @@ class Boot:
         self.selftest = selftest
         self.devices = sorted({d for s in scenarios for d in s.needs} |
                               set(devices))
-        # Guest RAM: the first scenario that asks (a group shares a boot).
+        # Guest RAM, instruction counting, extra kernel arguments: the
+        # first scenario that asks (a group shares a boot).
         self.memory = next((s.memory for s in scenarios if s.memory), None)
+        self.icount = any(s.icount for s in scenarios)
+        self.append = next((s.append for s in scenarios if s.append), "")
         tag = f"{kernel.kver}.{name}"
         self.console = LOGS / f"{tag}.console.log"
         self.output = LOGS / f"{tag}.output.log"
@@ -362,11 +377,11 @@ class Boot:
         ports not included).  Raises ValueError when Xen's module list
         cannot carry them."""
         k = self.kernel
+        icount = ["-icount", "shift=0,sleep=off"] if self.icount else []
         if self.hv != "xen":
-            return with_memory(QEMU_BASE, self.memory) + [
-                                      "-kernel", str(k.vmlinuz),
-                                      "-initrd", str(initrd),
-                                      "-append", KCMDLINE]
+            return with_memory(QEMU_BASE, self.memory) + icount + [
+                "-kernel", str(k.vmlinuz), "-initrd", str(initrd),
+                "-append", " ".join(filter(None, (KCMDLINE, self.append)))]
         for what, text in (("Dom0 kernel path", str(k.vmlinuz)),
                            ("initramfs path", str(initrd)),
                            ("Dom0 arguments", DOM0_CMDLINE),
@@ -379,7 +394,7 @@ class Boot:
             if re.search(r"\s", text):
                 raise ValueError(f"{what} '{text}' has a blank: a multiboot "
                                  "module's path ends at the first blank")
-        return list(QEMU_XEN_BASE) + [
+        return list(QEMU_XEN_BASE) + icount + [
             "-kernel", str(self.xen_elf), "-append", XEN_CMDLINE,
             "-initrd", f"{k.vmlinuz} {DOM0_CMDLINE},{initrd}"]
 
@@ -1434,6 +1449,69 @@ def report_boot(boot, verbose):
 
 # --------------------------------------------------------------------------
 
+# --------------------------------------------------------------------------
+# The perf tier: perf_dma, perf_swiotlb and xen_perf print "perf KEY = N"
+# check lines (instructions per call under -icount: exact, repeatable).
+# Here they meet: one table per kernel, the ratios, and the gates.  Only
+# ratios of figures measured in this run are gated, never absolute counts.
+
+PERF_ROUTES = (("direct", "dma-direct (floor)"),
+               ("xen", "SWIOTLB-Xen, PV Dom0"),
+               ("swiotlb", "swiotlb=force (bounce)"),
+               ("xpv", "xen_pviommu direct"),
+               ("xpvb", "xen_pviommu bounce"))
+PERF_SIZES = ("4k", "64k", "sg16")
+# (numerator, denominator, limit, why): pair = map + unmap.
+PERF_GATES = (
+    ("xpv", "swiotlb", 0.10, "the 1:1 map never bounces"),
+    ("xpvb", "swiotlb", 1.00, "our bounce pool is no dearer than swiotlb"),
+    ("xpv", "xen", 1.50, "as cheap as SWIOTLB-Xen's in-place path"),
+    ("xpv", "direct", 5.00, "a translation + a P2M read per page"),
+)
+PERF_RX = re.compile(r"^perf (\w+)\.(map|unmap)\.(\w+) = (\d+)$")
+
+
+def perf_report(boots):
+    """Print the perf tables; return (passed, failed) gate counts."""
+    passed = failed = 0
+    by_kernel = {}
+    for b in boots:
+        if not b.result:
+            continue
+        for r in b.result.scenarios.values():
+            for c in r.checks:
+                m = PERF_RX.match(c.desc)
+                if m and c.ok:
+                    v = by_kernel.setdefault(b.kernel.kver, {})
+                    key = (m.group(1), m.group(3))
+                    v.setdefault(key, {})[m.group(2)] = int(m.group(4))
+    for kver in sorted(by_kernel, key=vkey):
+        v = by_kernel[kver]
+        pair = {k: d["map"] + d["unmap"] for k, d in v.items()
+                if "map" in d and "unmap" in d}
+        print(f"\n== perf, {kver}: instructions per call (map + unmap) "
+              "under -icount")
+        print("  " + f"{'route':30}" + "".join(f"{s:>18}" for s in PERF_SIZES))
+        for route, what in PERF_ROUTES:
+            cells = []
+            for s in PERF_SIZES:
+                d = v.get((route, s))
+                cells.append(f"{d['map']:>8} + {d['unmap']:<7}"
+                             if d and (route, s) in pair else f"{'-':>18}")
+            print(f"  {what:30}" + "".join(f"{c:>18}" for c in cells))
+        for num, den, limit, why in PERF_GATES:
+            for s in PERF_SIZES:
+                a, b2 = pair.get((num, s)), pair.get((den, s))
+                if a is None or b2 is None or not b2:
+                    continue
+                ratio = a / b2
+                ok = ratio <= limit
+                passed, failed = passed + ok, failed + (not ok)
+                print(f"  {'ok    ' if ok else 'NOT OK'} {num}/{den} {s}: "
+                      f"{ratio:.3f} (<= {limit:.2f}: {why})")
+    return passed, failed
+
+
 def main():
     ap = argparse.ArgumentParser(
         prog="tests/qemu/run",
@@ -1727,6 +1805,9 @@ def main():
                         print(f"          {n}: {c.line()}")
                     for kind, text in r.reasons:
                         print(f"          {n}: [{kind}] {text}")
+
+    p, f = perf_report([b for b in boots if not b.selftest])
+    passed, failed = passed + p, failed + f
 
     print()
     if skipped:
