@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # pviommu_hotplug: memory hot-added through QMP (pc-dimm) is mapped before
 # it goes online and unmapped when it goes offline, block by block, with
-# the stub's ledger exact at every step; the DIMM is then unplugged.  A
-# boot-memory block that mappings straddle cannot go offline.
+# the stub's ledger exact at every step (a map that fails part-way is
+# rolled back and keeps the block offline); the DIMM is then unplugged.  A
+# boot block (ZONE_MOVABLE) goes offline and back as a piece of its boot
+# range with order-9 maps, and is refused when an order-18 map straddles it.
 # kernels: all
 # needs: nvme
 # boot: own
+# append: movablecore=256M memhp_default_state=offline
 # timeout: 240
 
 stub=/sys/kernel/debug/xen_hvstub
@@ -53,6 +56,21 @@ new=$(blocks | grep -vxF "$before")
 n=$(echo "$new" | grep -c memory)
 t_eq "512 MiB arrived as whole memory blocks" $((512 * 1048576 / bsize)) "$n"
 
+# The hypervisor fails op 10 of the first block's map: that block must
+# stay offline with nothing of it left mapped (exact rollback).
+first=$(echo "$new" | head -1)
+recs_pre=$(recs)
+echo 'fault op 10 EIO' >$stub/ctl
+t_check "onlining fails when the map fails" \
+	sh -c "! echo online_movable > $first/state"
+t_eq "that block stays offline" offline "$(cat "$first/state")"
+t_dmesg_has "the failure is named" \
+	'xen:xen_pviommu: hotplug: mapping pfn 0x[0-9a-f]+-0x[0-9a-f]+ failed \(-5\); the block stays offline'
+t_eq "stub: the first 10 ops were rolled back" "$recs_pre" "$(recs)"
+t_eq "premap: nothing of it recorded" 0 "$(premap hotplug_pages)"
+t_check "stub audit: no violation after the rollback" \
+	grep -qx 'violations: 0' $stub/audit
+
 # online_movable: the blocks must be able to go offline again.
 for b in $new; do
 	echo online_movable >"$b/state"
@@ -95,6 +113,10 @@ t_eq "premap: only blocks still online are mapped" \
 t_eq "stub: boot mappings plus 64 per block still online" \
 	$((recs0 + left * bsize / 2097152)) "$(recs)"
 t_eq "premap: boot pages unchanged" "$pages0" "$(premap pages)"
+t_eq "stub audit: no violation, no caller error after offlining" \
+	"violations: 0 caller_errors: 0" \
+	"$(grep -E '^(violations|caller_errors):' $stub/audit | tr '\n' ' ' |
+	   sed 's/ $//')"
 
 if [ "$left" -eq 0 ]; then
 	printf '<6>@@XPV HOST %s mem-unplug 1\n' "$XPV_NAME" >/dev/kmsg
@@ -114,24 +136,53 @@ done
 t_rmmod xen_pviommu
 t_eq "stub back at baseline" "at_baseline: yes" \
 	"$(grep '^at_baseline:' $stub/audit)"
+t_eq "stub audit: clean" "verdict: clean" "$(grep '^verdict:' $stub/audit)"
 t_rmmod xen_hvstub
 
-# With order-18 mappings, a 128 MiB boot block sits inside a larger
-# mapping: going offline must be refused, before anything is unmapped.
+# A boot block in ZONE_MOVABLE (movablecore= above; the lowest one: the
+# top of RAM holds swiotlb's buffer) can go offline: with
+# order-9 maps it is unmapped exactly as a piece of its boot range, and
+# mapped again when it comes back.
+blk=$(for b in $(blocks | sort -t y -k 2 -n); do
+	grep -qx online "$b/state" && grep -qx Movable "$b/valid_zones" &&
+		[ "$(echo "$before" | grep -cx "$b")" = 1 ] && echo "$b" &&
+		break
+done)
+if [ -z "$blk" ]; then
+	t_fail "a boot block in ZONE_MOVABLE"
+	exit 1
+fi
+t_insmod xen_hvstub || exit 1
+t_insmod xen_pviommu || exit 1
+recs1=$(recs)
+t=0
+while [ $t -lt 10 ] && ! echo offline >"$blk/state" 2>/dev/null; do
+	sleep 0.5
+	t=$((t + 1))
+done
+t_eq "a movable boot block goes offline" offline "$(cat "$blk/state")"
+t_eq "stub: its 64 order-9 mappings are gone" $((recs1 - bsize / 2097152)) \
+	"$(recs)"
+t_check "stub audit: no violation" grep -qx 'violations: 0' $stub/audit
+echo online_movable >"$blk/state"
+t_eq "it comes back online" online "$(cat "$blk/state")"
+t_eq "stub: and is mapped again" "$recs1" "$(recs)"
+t_rmmod xen_pviommu
+t_eq "stub: back at baseline after the split range" "at_baseline: yes" \
+	"$(grep '^at_baseline:' $stub/audit)"
+t_rmmod xen_hvstub
+
+# With order-18 mappings the same block sits inside a larger mapping:
+# going offline must be refused, before anything is unmapped.
 t_insmod xen_hvstub max_order=18 || exit 1
 t_insmod xen_pviommu || exit 1
 recs1=$(recs)
-blk=/sys/devices/system/memory/memory4
-if [ -e $blk ] && [ "$(cat $blk/removable 2>/dev/null)" != 0 ]; then
-	t_errno "offlining a straddled boot block is refused" EBUSY \
-		sh -c "echo offline > $blk/state"
-	t_eq "the block stays online" online "$(cat $blk/state)"
-	t_dmesg_has "the refusal says why" \
-		'xen:xen_pviommu: hotplug: pfn 0x[0-9a-f]+-0x[0-9a-f]+ cannot be unmapped exactly'
-	t_eq "stub: no mapping touched" "$recs1" "$(recs)"
-else
-	t_skip "offlining a straddled boot block is refused" "memory4 absent"
-fi
+t_errno "offlining a straddled boot block is refused" EBUSY \
+	sh -c "echo offline > $blk/state"
+t_eq "the block stays online" online "$(cat "$blk/state")"
+t_dmesg_has "the refusal says why" \
+	'xen:xen_pviommu: hotplug: pfn 0x[0-9a-f]+-0x[0-9a-f]+ cannot be unmapped exactly'
+t_eq "stub: no mapping touched" "$recs1" "$(recs)"
 t_rmmod xen_pviommu
 t_rmmod xen_hvstub
 t_rmmod xen_pvcore
