@@ -112,20 +112,17 @@ static enum xpv_route xpv_route(struct device *dev, phys_addr_t phys,
 			return XPV_ROUTE_BOUNCE;
 		}
 		*bus = phys;	/* BFN = PFN */
-	} else if (foreign && contig && xpv_dma.foreign_offset) {
+		return *bus + size - 1 <= xpv_dev_limit(dev, false) ?
+		       XPV_ROUTE_DIRECT : XPV_ROUTE_BOUNCE;
+	}
+	if (foreign && contig && xpv_dma.foreign_offset) {
 		*bus = PFN_PHYS(mfn0 + xpv_dma.foreign_offset) +
 		       offset_in_page(phys);
-		if (*bus + size - 1 > xpv_dev_limit(dev, false))
-			goto foreign_bounce;
-		atomic64_inc(&xpv_dma.window_maps);
-		return XPV_ROUTE_WINDOW;
-	} else {
-		goto foreign_bounce;
+		if (*bus + size - 1 <= xpv_dev_limit(dev, false)) {
+			atomic64_inc(&xpv_dma.window_maps);
+			return XPV_ROUTE_WINDOW;
+		}
 	}
-	return *bus + size - 1 <= xpv_dev_limit(dev, false) ?
-	       XPV_ROUTE_DIRECT : XPV_ROUTE_BOUNCE;
-
-foreign_bounce:
 	atomic64_inc(&xpv_dma.foreign_bounced);
 	return XPV_ROUTE_BOUNCE;
 }

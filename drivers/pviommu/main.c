@@ -543,7 +543,6 @@ static int xpv_mem_notify(struct notifier_block *nb, unsigned long action,
 	return notifier_from_errno(rc);
 }
 
-
 /*
  * The backend that changes the reservation: the stub when it is the
  * hypervisor, real Xen when the stub only models the IOMMU in a real
@@ -954,11 +953,12 @@ static int __init xpv_pviommu_init(void)
 			xpv.premap.boot_hypercalls,
 			xpv.premap.expected.hypercalls);
 	else if (xpv.attached)
-		pr_info("%s backend: 1:1 map of %llu pages in %llu ops of order <= %u, %llu hypercalls (minimum %llu); DMA ops switched, bounce pool %u MiB\n",
+		pr_info("%s backend: 1:1 map of %llu pages in %llu ops of order <= %u, %llu hypercalls (minimum %llu); DMA ops switched, bounce pool %u MiB, balloon hook %s\n",
 			xpv.hv.ops->name, xpv.premap.stats.pages,
 			xpv.premap.stats.ops, xpv.premap.max_order,
 			xpv.premap.boot_hypercalls,
-			xpv.premap.expected.hypercalls, xpv.bounce->nr_chunks);
+			xpv.premap.expected.hypercalls, xpv.bounce->nr_chunks,
+			xen_pviommu_follows_reservation() ? "on" : "off");
 	else
 		pr_info("%s backend: map_cap=%u map_all_gfns=%u max_order=%u foreign_offset=0x%llx; DMA ops unchanged\n",
 			xpv.hv.ops->name,

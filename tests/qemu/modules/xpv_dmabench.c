@@ -33,12 +33,13 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <xen/xen.h>
 #include <asm/xen/page.h>
 
-#define BENCH_MAX_SIZE	(1u << 20)
+#define BENCH_MAX_SIZE	SZ_1M
 #define BENCH_MAX_ITERS	100000u
 #define BENCH_MAX_NENTS	64u
 
