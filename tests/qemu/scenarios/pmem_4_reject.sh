@@ -40,6 +40,12 @@ intact() {
 state() {
 	echo "$(cat $X/state) $(cat $X/last_error) $(cat $X/reason)"
 }
+# drv: the reservation namespace's driver, "none" when unbound.
+drv() {
+	local d
+	d=$(readlink $NSD/$RNS/driver)
+	basename "${d:-none}"
+}
 
 t_modprobe libnvdimm || exit 1
 t_modprobe nfit || exit 1
@@ -94,7 +100,7 @@ t_eq "check, backup damaged: exit 0, needs repair, not repaired" \
 t_eq "check without --repair: not a byte written, by the tool or the module" \
 	"$before" "$(pmem_t memread "$nsspa" 12288 | md5sum)"
 t_eq "check without --repair: left disabled, not handed to the module" \
-	none "$(basename "$(readlink $NSD/$RNS/driver)" 2>/dev/null || echo none)"
+	none "$(drv)"
 t_check "check says why" grep -q \
 	"namespace0.0: left disabled, not bound to xen_pmem again: xen_pmem would rewrite its info block" \
 	/tmp/check.err
@@ -103,7 +109,7 @@ t_eq "check --repair: backup repaired, media as before the damage" \
 	"0 repaired backup $(md5sum </tmp/backup.orig)" \
 	"$? $(jget /tmp/check.json action) $(pmem_t memread $((nsspa + 8192)) 4096 | md5sum)"
 t_eq "check --repair of a disabled namespace: left disabled" none \
-	"$(basename "$(readlink $NSD/$RNS/driver)" 2>/dev/null || echo none)"
+	"$(drv)"
 # The hypervisor learns the op: the same media report as expected.
 t_check "stub: pmem_enosys off" sh -c "echo 'set pmem_enosys 0' >$STUB/ctl"
 ndctl-xen reserve -r region0 >/tmp/res.json

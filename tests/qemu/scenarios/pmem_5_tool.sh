@@ -134,9 +134,9 @@ t_eq "reserve without the module: nd_pmem keeps it" "0 none nd_pmem" \
 t_check "reserve says so" grep -q \
 	"namespace0.0: xen_pmem is not loaded: bound to nd_pmem again, as found" \
 	/tmp/r3.err
+t_check "disable it again" pmem_t release $RNS
 t_eq "nd_pmem round trips: media byte for byte" "$h1" \
 	"$(pmem_t memread "$nsspa" 2097152 | md5sum)"
-t_check "disable it again" pmem_t release $RNS
 dev=$(pmem_t raw $RNS)
 printf '\377' | dd of="$dev" bs=1 seek=$((4096 + 600)) conv=notrunc,fsync 2>/dev/null
 pmem_t release $RNS
