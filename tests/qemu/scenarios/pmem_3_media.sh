@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # pmem_3_media: the info block on real media, edited between claims
 # through a raw-mode session (nd_pmem, O_DIRECT-free dd with fsync).
-#  - both copies bad -> refused, nothing fenced, nothing reported;
+#  - both copies bad -> refused, nothing fenced, nothing reported; and
+#    "ndctl-xen reserve" refuses too, with its per-copy JSON;
 #  - crafted geometries with valid checksums (reserved area over the info
 #    blocks, wraparound sums, misaligned, short of the namespace end, too
 #    small, wrong parent uuid, namespace moved, covered range beyond the
@@ -33,6 +34,10 @@ X=$NSD/$RNS/xen_pmem
 W=/tmp/pmem3
 
 mkdir -p $W
+jget() {
+	sed -n "s/^ *\"$2\":\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$1" |
+		head -n 1
+}
 t_modprobe libnvdimm || exit 1
 t_modprobe nfit || exit 1
 t_modprobe nd_pmem || exit 1
@@ -94,6 +99,16 @@ t_eq "both bad: nothing reported (only the module's op probe)" \
 	"reports 0 pmem_calls 1 pmem_ok 0 pmem_identical 0 " \
 	"$(tail -n 1 $STUB/pmem) $(stub_calls)"
 t_eq "both bad: module not pinned" 0 "$(cat /sys/module/xen_pmem/refcnt)"
+ndctl-xen reserve -r region0 >$W/refused.json 2>$W/refused.err
+t_eq "reserve, both bad: exit 1, the JSON still says why, per copy" \
+	"1 checksum mismatch checksum mismatch refused namespace0.0" \
+	"$? $(jget $W/refused.json primary) $(jget $W/refused.json backup) $(jget $W/refused.json action) $(jget $W/refused.json dev)"
+t_check "reserve, both bad: the error names the namespace and --force" \
+	grep -q "namespace0.0: both info block copies are invalid.*--force rewrites them" \
+	$W/refused.err
+t_eq "reserve, both bad: handed back to xen_pmem as found, still invalid" \
+	"xen_pmem invalid" \
+	"$(basename "$(readlink $NSD/$RNS/driver)") $(cat $X/state)"
 
 # ---- crafted geometries: valid checksums, both copies alike ------------------
 # craft DESC ERRNO REASON FIELD=VALUE...
