@@ -203,8 +203,8 @@ int xpv_pmem_rsv_size(u64 spfn, u64 epfn,
  * The covered range is the region shrunk to 2 MiB boundaries; the
  * reserved area starts at the first 2 MiB-aligned SPA at or after
  * @ns_spa + 12 KiB.  A tool that gets a larger namespace than asked for
- * (label alignment) plans again with the real start and sets @g->ns_size
- * to the real size before xpv_pmem_sb_encode().
+ * (label alignment) passes the real one to xpv_pmem_fit(), which grows
+ * the reserved area to its end.
  *
  * Context: any.
  * Return: 0; -EOVERFLOW for sums that wrap; -EINVAL when the region holds
@@ -253,11 +253,48 @@ int xpv_pmem_plan(u64 region_spa, u64 region_size, u64 ns_spa,
 	return 0;
 }
 
+/* The namespace end rounded down to 2 MiB, where the reserved area ends. */
+static int xpv_pmem_rsv_end(u64 ns_spa, u64 ns_size, u64 *end)
+{
+	if (xpv_add_u64(ns_spa, ns_size, end))
+		return -EOVERFLOW;
+	*end = xpv_align_down(*end, XPV_PMEM_ALIGN);
+	return 0;
+}
+
+/**
+ * xpv_pmem_fit() - fit a plan to the namespace actually created
+ * @g:       a plan from xpv_pmem_plan() for @ns_spa
+ * @ns_size: the namespace's real size (at least @g->ns_size)
+ *
+ * Sets @g->ns_size to @ns_size and grows the reserved area to the
+ * namespace end rounded down to 2 MiB, so that no part of the namespace is
+ * left neither reported nor usable.
+ *
+ * Context: any.
+ * Return: 0, -ENOSPC when @ns_size is smaller than the plan, -EOVERFLOW.
+ */
+int xpv_pmem_fit(struct xpv_pmem_geom *g, u64 ns_size)
+{
+	u64 rsv_spa, end;
+
+	if (ns_size < g->ns_size)
+		return -ENOSPC;
+	if (xpv_pmem_rsv_end(g->ns_spa, ns_size, &end) ||
+	    xpv_add_u64(g->ns_spa, g->rsv_off, &rsv_spa))
+		return -EOVERFLOW;
+	/* At least the plan's end: ns_size >= the plan's aligned size. */
+	g->ns_size = ns_size;
+	g->rsv_size = end - rsv_spa;
+	return 0;
+}
+
 static const struct {
 	int err;
 	const char *str;
 } xpv_sb_reasons[XPV_PMEM_SB_NR_REASONS] = {
 	[XPV_PMEM_SB_OK] = { 0, "valid" },
+	[XPV_PMEM_SB_UNREADABLE] = { -EIO, "unreadable (media error)" },
 	[XPV_PMEM_SB_BAD_SIGNATURE] = { -ENODEV, "no Xen info block" },
 	[XPV_PMEM_SB_FOREIGN] = { -EBUSY,
 		"namespace holds a libnvdimm PFN/DAX/BTT block" },
@@ -265,8 +302,6 @@ static const struct {
 	[XPV_PMEM_SB_BAD_PARENT] = { -ESTALE,
 		"written for another namespace (parent uuid)" },
 	[XPV_PMEM_SB_BAD_MAJOR] = { -EOPNOTSUPP, "unknown major version" },
-	[XPV_PMEM_SB_BAD_FLAGS] = { -EOPNOTSUPP,
-		"unknown incompatible flags" },
 	[XPV_PMEM_SB_NONZERO_PADDING] = { -EINVAL, "padding not zero" },
 	[XPV_PMEM_SB_BAD_PAGE_SIZE] = { -EOPNOTSUPP, "page size not 4096" },
 	[XPV_PMEM_SB_BAD_ENTRY_SIZE] = { -EINVAL,
@@ -288,6 +323,8 @@ static const struct {
 		"reserved area overlaps the info blocks" },
 	[XPV_PMEM_SB_RSV_OUTSIDE_COVERED] = { -EINVAL,
 		"reserved area not inside the covered range" },
+	[XPV_PMEM_SB_RSV_SHORT] = { -EINVAL,
+		"reserved area does not run to the namespace end" },
 	[XPV_PMEM_SB_BAD_COMPAT] = { -EINVAL,
 		"compat M2P entry size disagrees with the 1 TiB rule" },
 	[XPV_PMEM_SB_TOO_SMALL] = { -ENOSPC,
@@ -323,6 +360,35 @@ const char *xpv_pmem_sb_reason_str(enum xpv_pmem_sb_reason reason)
 	return xpv_sb_reasons[reason].str;
 }
 
+/**
+ * xpv_pmem_report_may_own() - may the hypervisor own a range it was sent?
+ * @rc: what the pmem report op returned
+ *
+ * Only errors that say the report was not taken leave the reserved range
+ * to Dom0: -ENOSYS (no such op), -EPERM (not the hardware domain), -EINVAL
+ * (malformed) and -ENOSPC (reserved area too small) are all decided
+ * before anything is recorded.  Success, -EEXIST (the hypervisor already
+ * has an overlapping report, e.g. from a previous kernel) and anything
+ * else (-ENOMEM, -EFAULT, an errno this code does not know) may mean the
+ * hypervisor holds the range or part of it: the caller must keep it
+ * fenced until reboot.
+ *
+ * Context: any.
+ * Return: true unless @rc says nothing was taken.
+ */
+bool xpv_pmem_report_may_own(long rc)
+{
+	switch (rc) {
+	case -ENOSYS:
+	case -EPERM:
+	case -EINVAL:
+	case -ENOSPC:
+		return false;
+	default:
+		return true;
+	}
+}
+
 /* Signatures libnvdimm writes at +4 KiB (PFN, DAX, BTT), NUL padded. */
 static const char xpv_foreign_sigs[][XPV_PMEM_SB_SIG_LEN] = {
 	"NVDIMM_PFN_INFO", "NVDIMM_DAX_INFO", "BTT_ARENA_INFO", "",
@@ -347,16 +413,15 @@ static void xpv_sb_decode(const struct xpv_pmem_sb *sb,
 	memcpy(info->uuid, sb->uuid, sizeof(info->uuid));
 	info->version_major = xpv_get_le16(&sb->version_major);
 	info->version_minor = xpv_get_le16(&sb->version_minor);
-	info->flags = xpv_get_le32(&sb->flags);
 	g->covered_spa = xpv_get_le64(&sb->covered_spa);
 	g->covered_size = xpv_get_le64(&sb->covered_size);
 	g->ns_spa = xpv_get_le64(&sb->ns_spa);
 	g->ns_size = xpv_get_le64(&sb->ns_size);
 	g->rsv_off = xpv_get_le64(&sb->rsv_off);
 	g->rsv_size = xpv_get_le64(&sb->rsv_size);
-	g->sizes.page_info = xpv_get_le16(&sb->page_info_size);
-	g->sizes.m2p = xpv_get_le16(&sb->m2p_entry_size);
-	g->sizes.compat_m2p = xpv_get_le16(&sb->compat_m2p_entry_size);
+	g->sizes.page_info = xpv_get_le32(&sb->page_info_size);
+	g->sizes.m2p = xpv_get_le32(&sb->m2p_entry_size);
+	g->sizes.compat_m2p = xpv_get_le32(&sb->compat_m2p_entry_size);
 }
 
 static bool xpv_entry_size_ok(u32 v, u32 min)
@@ -383,12 +448,10 @@ xpv_sb_check_format(const struct xpv_pmem_sb *sb,
 
 	if (info->version_major != XPV_PMEM_SB_MAJOR)
 		return XPV_PMEM_SB_BAD_MAJOR;
-	if (info->flags & XPV_PMEM_SB_INCOMPAT_MASK &
-	    ~XPV_PMEM_SB_INCOMPAT_KNOWN)
-		return XPV_PMEM_SB_BAD_FLAGS;
-	/* A newer minor may have appended fields in the padding. */
+	/* A newer minor may have put fields in the reserved word or padding. */
 	if (info->version_minor <= XPV_PMEM_SB_MINOR &&
-	    !xpv_all_zero(sb->padding, sizeof(sb->padding)))
+	    (xpv_get_le32(&sb->reserved) ||
+	     !xpv_all_zero(sb->padding, sizeof(sb->padding))))
 		return XPV_PMEM_SB_NONZERO_PADDING;
 	if (xpv_get_le32(&sb->page_size) != XPV_PMEM_PAGE_SIZE)
 		return XPV_PMEM_SB_BAD_PAGE_SIZE;
@@ -409,6 +472,7 @@ xpv_sb_check_geom(struct xpv_pmem_sb_info *info,
 	const struct xpv_pmem_geom *g = &info->geom;
 	struct xpv_range ns, region, cov, rsv, rsv_in_ns;
 	bool below_1t, has_compat;
+	u64 rsv_end;
 
 	if (xpv_range_from_base_size(g->covered_spa, g->covered_size, &cov) ||
 	    xpv_range_from_base_size(g->rsv_off, g->rsv_size, &rsv_in_ns) ||
@@ -438,6 +502,10 @@ xpv_sb_check_geom(struct xpv_pmem_sb_info *info,
 		return XPV_PMEM_SB_RSV_OVERLAPS_HDR;
 	if (!xpv_range_contains(&cov, &rsv))
 		return XPV_PMEM_SB_RSV_OUTSIDE_COVERED;
+	/* ns_spa + ns_size does not wrap: checked above. */
+	xpv_pmem_rsv_end(g->ns_spa, g->ns_size, &rsv_end);
+	if (rsv.end != rsv_end)
+		return XPV_PMEM_SB_RSV_SHORT;
 	below_1t = (cov.start >> XPV_PMEM_PAGE_SHIFT) <
 		   XPV_PMEM_COMPAT_LIMIT_PFN;
 	has_compat = g->sizes.compat_m2p != 0;
@@ -461,15 +529,17 @@ xpv_sb_check_geom(struct xpv_pmem_sb_info *info,
  *
  * Order: signature, checksum, parent uuid, version (unknown major refused,
  * newer minor accepted), format values, then geometry: wraparound, the
- * caller's live view, empty, 2 MiB alignment, namespace unchanged, covered range inside the region,
- * reserved area inside the namespace, clear of the info blocks and inside
- * the covered range, compat M2P rule, and size against the formula
- * recomputed with the recorded entry sizes.  The first failure decides.
+ * caller's live view, empty, 2 MiB alignment, namespace unchanged,
+ * covered range inside the region, reserved area inside the namespace,
+ * clear of the info blocks, inside the covered range and running to the
+ * namespace end (rounded down to 2 MiB), compat M2P rule, and size against
+ * the formula recomputed with the recorded entry sizes.  The first failure
+ * decides.
  *
  * Context: any.
  * Return: 0 or the errno of @reason: -ENODEV (no block), -EBUSY (a
  * libnvdimm block), -EBADMSG (checksum), -ESTALE (parent uuid),
- * -EOPNOTSUPP (version, flags, page size), -EOVERFLOW (wraparound),
+ * -EOPNOTSUPP (version, page size), -EOVERFLOW (wraparound),
  * -ENXIO (namespace changed, outside the region), -ENOSPC (too small),
  * -EINVAL (anything else malformed).
  */
@@ -537,16 +607,12 @@ int xpv_pmem_sb_encode(struct xpv_pmem_sb *sb, const struct xpv_pmem_geom *g,
 	xpv_put_le(&sb->covered_size, g->covered_size, 8);
 	xpv_put_le(&sb->rsv_off, g->rsv_off, 8);
 	xpv_put_le(&sb->rsv_size, g->rsv_size, 8);
+	xpv_put_le(&sb->page_size, XPV_PMEM_PAGE_SIZE, 4);
+	xpv_put_le(&sb->page_info_size, g->sizes.page_info, 4);
+	xpv_put_le(&sb->m2p_entry_size, g->sizes.m2p, 4);
+	xpv_put_le(&sb->compat_m2p_entry_size, g->sizes.compat_m2p, 4);
 	xpv_put_le(&sb->ns_spa, g->ns_spa, 8);
 	xpv_put_le(&sb->ns_size, g->ns_size, 8);
-	xpv_put_le(&sb->page_size, XPV_PMEM_PAGE_SIZE, 4);
-	/* Out-of-range sizes are caught below, not truncated silently. */
-	xpv_put_le(&sb->page_info_size,
-		   g->sizes.page_info > 0xffff ? 0 : g->sizes.page_info, 2);
-	xpv_put_le(&sb->m2p_entry_size,
-		   g->sizes.m2p > 0xffff ? 0 : g->sizes.m2p, 2);
-	xpv_put_le(&sb->compat_m2p_entry_size,
-		   g->sizes.compat_m2p > 0xffff ? 1 : g->sizes.compat_m2p, 2);
 	xpv_put_le(&sb->checksum, xpv_pmem_sb_checksum(sb), 8);
 
 	/*
@@ -570,10 +636,23 @@ int xpv_pmem_sb_encode(struct xpv_pmem_sb *sb, const struct xpv_pmem_geom *g,
 	return ret;
 }
 
+/* Validate one copy; NULL is a copy that could not be read. */
+static int xpv_sb_validate_copy(const struct xpv_pmem_sb *sb,
+				const struct xpv_pmem_live *live,
+				struct xpv_pmem_sb_info *info,
+				enum xpv_pmem_sb_reason *reason)
+{
+	if (!sb) {
+		*reason = XPV_PMEM_SB_UNREADABLE;
+		return xpv_sb_reasons[XPV_PMEM_SB_UNREADABLE].err;
+	}
+	return xpv_pmem_sb_validate(sb, live, info, reason);
+}
+
 /**
  * xpv_pmem_sb_choose() - pick the copy to trust and what to repair
- * @primary: block read at +4 KiB
- * @backup:  block read at +8 KiB
+ * @primary: block read at +4 KiB, or NULL when reading it failed (-EIO)
+ * @backup:  block read at +8 KiB, or NULL when reading it failed
  * @live:    the namespace and region now
  * @out:     decision
  *
@@ -587,6 +666,8 @@ int xpv_pmem_sb_encode(struct xpv_pmem_sb *sb, const struct xpv_pmem_geom *g,
  *  - the primary carries a libnvdimm signature: the namespace was
  *    reconfigured by someone else; refuse, never "repair" over it;
  *  - neither valid: refuse.
+ * An unreadable copy (a bad block) is a bad copy like any other: the
+ * rewrite from the good one is what clears the poison.
  *
  * Context: any.
  * Return: 0 when a copy can be used, else the errno of whichever copy got
@@ -600,9 +681,9 @@ int xpv_pmem_sb_choose(const struct xpv_pmem_sb *primary,
 	struct xpv_pmem_sb_info binfo;
 
 	memset(out, 0, sizeof(*out));
-	out->primary_err = xpv_pmem_sb_validate(primary, live, &out->info,
+	out->primary_err = xpv_sb_validate_copy(primary, live, &out->info,
 						&out->primary_reason);
-	out->backup_err = xpv_pmem_sb_validate(backup, live, &binfo,
+	out->backup_err = xpv_sb_validate_copy(backup, live, &binfo,
 					       &out->backup_reason);
 	if (!out->primary_err) {
 		out->use = XPV_PMEM_SB_USE_PRIMARY;

@@ -45,9 +45,10 @@ static int stats_show(struct seq_file *m, void *v)
 	const struct xpv_pmem_stats *s = &xpv_pmem.stats;
 
 	mutex_lock(&xpv_pmem.lock);
-	seq_printf(m, "probes %llu\nclaims %llu\nrepairs %llu\nrefused %llu\nreports_ok %llu\nreports_err %llu\ntakeovers %llu\nadopted %llu\n",
+	seq_printf(m, "probes %llu\nclaims %llu\nrepairs %llu\nrefused %llu\nreports_ok %llu\nreports_err %llu\ntakeovers %llu\nadopted %llu\nunreadable %llu\ndeclined %llu\n",
 		   s->probes, s->claims, s->repairs, s->refused, s->reports_ok,
-		   s->reports_err, s->takeovers, s->adopted);
+		   s->reports_err, s->takeovers, s->adopted, s->unreadable,
+		   s->declined);
 	mutex_unlock(&xpv_pmem.lock);
 	return 0;
 }
@@ -91,6 +92,26 @@ static const struct file_operations forget_fops = {
 	.llseek	= noop_llseek,
 };
 
+static ssize_t inject_eio_write(struct file *file, const char __user *ubuf,
+				size_t len, loff_t *ppos)
+{
+	unsigned int mask;
+	int rc;
+
+	rc = kstrtouint_from_user(ubuf, len, 0, &mask);
+	if (rc)
+		return rc;
+	rc = xpv_pmem_inject_eio(mask);
+	return rc < 0 ? rc : len;
+}
+
+static const struct file_operations inject_eio_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= inject_eio_write,
+	.llseek	= noop_llseek,
+};
+
 static void xpv_pmem_debugfs_init(void)
 {
 	xpv_pmem.dbg = debugfs_create_dir(KBUILD_MODNAME, NULL);
@@ -101,6 +122,9 @@ static void xpv_pmem_debugfs_init(void)
 			    &namespaces_fops);
 	/* Test hook, stub backend only: see xpv_pmem_forget(). */
 	debugfs_create_file("forget", 0200, xpv_pmem.dbg, NULL, &forget_fops);
+	/* Test hook, stub backend only: see xpv_pmem_inject_eio(). */
+	debugfs_create_file("inject_eio", 0200, xpv_pmem.dbg, NULL,
+			    &inject_eio_fops);
 }
 
 /* ---- module ----------------------------------------------------------- */
@@ -183,4 +207,8 @@ MODULE_DESCRIPTION("Xen Dom0 NVDIMM reporter");
 MODULE_AUTHOR("The xen-pviommu authors");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(XPV_NS_CORE);
-MODULE_ALIAS_ND_DEVICE(ND_DEVICE_NAMESPACE_PMEM);
+/*
+ * No MODULE_ALIAS_ND_DEVICE(): udev would load the module for every pmem
+ * namespace of every host, Xen or not.  Xen hosts load it before nd_pmem
+ * through the softdep in tools/ndctl-ext/xen-pmem.conf.
+ */

@@ -23,8 +23,15 @@
  * reserved range (nothing in Dom0 can map or claim it afterwards, /dev/mem
  * included) -> report {region, reserved, data} through the backend -> pin
  * the module while Xen may own the range.  Nothing here fails the probe
- * for bad media or a refused report: the namespace stays claimed, with its
- * state in sysfs, so no stock driver exposes it by accident.
+ * for bad media (an unreadable copy is a bad copy, rewritten from the
+ * other) or a refused report: the namespace stays claimed, with its state
+ * in sysfs, so no stock driver exposes it by accident.
+ *
+ * Unloading: module exit first sets xpv_pmem.stopping; a probe or a
+ * takeover that sees it claims nothing.  A claim also holds a module
+ * reference (try_module_get()) from before fencing until it knows whether
+ * the hypervisor may own the range, and keeps it as the pin when it may:
+ * a claim racing with rmmod either holds the module or fences nothing.
  *
  * Copyright (c) 2026 The xen-pviommu authors.
  */
@@ -157,9 +164,27 @@ static __printf(4, 5) void xpv_set_state(struct xpv_pmem_ns *ns,
 }
 
 /*
- * Map the first 12 KiB (both copies) only, read them, choose, repair the
- * bad copy from the trusted one, unmap.  Return: 0 (see @ch for the
- * outcome), or the errno of enabling or reading the namespace.
+ * Read one copy.  A media error (-EIO, a bad block in the copy) makes it
+ * unreadable, which xpv_pmem_sb_choose() treats as a bad copy; any other
+ * error is returned.  @inject fakes the media error (test hook).
+ */
+static int xpv_pmem_read_copy(struct nd_namespace_common *ndns, u64 off,
+			      struct xpv_pmem_sb *blk, bool inject,
+			      const struct xpv_pmem_sb **out)
+{
+	int rc = inject ? -EIO : nvdimm_read_bytes(ndns, off, blk,
+						     sizeof(*blk), 0);
+
+	*out = rc ? NULL : blk;
+	return rc == -EIO ? 0 : rc;
+}
+
+/*
+ * Map the first 12 KiB (both copies) only, read each copy, choose, repair
+ * the bad copy from the trusted one (a 512-byte aligned rewrite also
+ * clears a bad block where the platform can), unmap.  Return: 0 (see @ch
+ * for the outcome), or the errno of enabling the namespace or of a read
+ * that failed other than with a media error.
  */
 static int xpv_pmem_read_blocks(struct device *dev,
 				struct nd_namespace_common *ndns,
@@ -167,8 +192,15 @@ static int xpv_pmem_read_blocks(struct device *dev,
 				struct xpv_pmem_ns *ns,
 				struct xpv_pmem_sb_choice *ch)
 {
-	struct xpv_pmem_sb *blk;
+	const struct xpv_pmem_sb *p, *b;
+	struct xpv_pmem_sb *blk, *good;
+	u32 inject;
 	int rc, wrc = 0;
+
+	mutex_lock(&xpv_pmem.lock);
+	inject = xpv_pmem.inject_eio;
+	xpv_pmem.inject_eio = 0;
+	mutex_unlock(&xpv_pmem.lock);
 
 	blk = kmalloc_array(2, sizeof(*blk), GFP_KERNEL);
 	if (!blk)
@@ -176,25 +208,35 @@ static int xpv_pmem_read_blocks(struct device *dev,
 	rc = devm_namespace_enable(dev, ndns, XPV_PMEM_SB_HDR_END);
 	if (rc)
 		goto out_free;
-	rc = nvdimm_read_bytes(ndns, XPV_PMEM_SB_PRIMARY_OFF, &blk[0],
-			       sizeof(blk[0]), 0);
+	rc = xpv_pmem_read_copy(ndns, XPV_PMEM_SB_PRIMARY_OFF, &blk[0],
+				inject & XPV_PMEM_EIO_PRIMARY, &p);
 	if (!rc)
-		rc = nvdimm_read_bytes(ndns, XPV_PMEM_SB_BACKUP_OFF, &blk[1],
-				       sizeof(blk[1]), 0);
+		rc = xpv_pmem_read_copy(ndns, XPV_PMEM_SB_BACKUP_OFF, &blk[1],
+					inject & XPV_PMEM_EIO_BACKUP, &b);
 	if (rc)
 		goto out_disable;
+	if (!p || !b) {
+		mutex_lock(&xpv_pmem.lock);
+		xpv_pmem.stats.unreadable += !p + !b;
+		mutex_unlock(&xpv_pmem.lock);
+		dev_warn(dev, "info block %s unreadable (media error): treated as bad\n",
+			 !p && !b ? "primary and backup" : !p ? "primary" :
+			 "backup");
+	}
 
-	xpv_pmem_sb_choose(&blk[0], &blk[1], live, ch);
+	xpv_pmem_sb_choose(p, b, live, ch);
 	ns->used = ch->use;
 	ns->repaired = XPV_PMEM_SB_USE_NONE;
+	/* nvdimm_write_bytes() takes a non-const buffer. */
+	good = &blk[ch->use == XPV_PMEM_SB_USE_PRIMARY ? 0 : 1];
 	if (ch->repair_primary) {
-		wrc = nvdimm_write_bytes(ndns, XPV_PMEM_SB_PRIMARY_OFF,
-					 &blk[1], sizeof(blk[1]), 0);
+		wrc = nvdimm_write_bytes(ndns, XPV_PMEM_SB_PRIMARY_OFF, good,
+					 sizeof(*good), 0);
 		if (!wrc)
 			ns->repaired = XPV_PMEM_SB_USE_PRIMARY;
 	} else if (ch->repair_backup) {
-		wrc = nvdimm_write_bytes(ndns, XPV_PMEM_SB_BACKUP_OFF,
-					 &blk[0], sizeof(blk[0]), 0);
+		wrc = nvdimm_write_bytes(ndns, XPV_PMEM_SB_BACKUP_OFF, good,
+					 sizeof(*good), 0);
 		if (!wrc)
 			ns->repaired = XPV_PMEM_SB_USE_BACKUP;
 	}
@@ -231,9 +273,40 @@ static const char *xpv_pmem_hv_reason(long rc)
 		return "the hypervisor found the report malformed";
 	case -EPERM:
 		return "not the hardware domain";
+	case -ENOMEM:
+		return "the hypervisor is out of memory for reports";
 	default:
 		return "the hypervisor refused the report";
 	}
+}
+
+/*
+ * Take an exclusive busy resource over [@start, @start + @size), named by
+ * an allocated copy of XPV_PMEM_FENCE_NAME (see there).  Return: the
+ * fence, or NULL (-ENOMEM, or the range is in use).
+ */
+static struct resource *xpv_fence_take(u64 start, u64 size)
+{
+	struct resource *res;
+	char *name;
+
+	name = kstrdup(XPV_PMEM_FENCE_NAME, GFP_KERNEL);
+	if (!name)
+		return NULL;
+	res = __request_region(&iomem_resource, start, size, name,
+			       IORESOURCE_EXCLUSIVE);
+	if (!res)
+		kfree(name);
+	return res;
+}
+
+/* Release a fence from xpv_fence_take(). */
+static void xpv_fence_drop(struct resource *fence)
+{
+	const char *name = fence->name;
+
+	__release_region(&iomem_resource, fence->start, resource_size(fence));
+	kfree(name);
 }
 
 /* An orphan fence over exactly this reserved range.  xpv_pmem.lock held. */
@@ -252,18 +325,31 @@ static struct xpv_pmem_ns *xpv_find_orphan(const struct xpv_xenpf_pmem_add *rep)
 
 /*
  * Fence the reserved range of a validated block and report it.  Takes
- * xpv_pmem.lock (adoption, pin); may sleep in the backend.
+ * xpv_pmem.lock (adoption, pin); may sleep in the backend.  Return: 0 (the
+ * outcome is in @ns), or -ENODEV when the module is unloading (nothing
+ * fenced, nothing reported).
  */
-static void xpv_pmem_fence_and_report(struct device *dev,
-				      struct xpv_pmem_ns *ns)
+static int xpv_pmem_fence_and_report(struct device *dev,
+				     struct xpv_pmem_ns *ns)
 {
 	u64 start = ns->rep.rsv_spfn << XPV_PMEM_PAGE_SHIFT;
 	u64 size = (ns->rep.rsv_epfn - ns->rep.rsv_spfn) << XPV_PMEM_PAGE_SHIFT;
-	struct xpv_pmem_ns *orphan;
+	struct xpv_pmem_ns *orphan = NULL;
 	bool had_pin = false;
 	long rc;
 
+	/*
+	 * The module reference taken here becomes the pin if the hypervisor
+	 * may own the range.  try_module_get() fails once rmmod has begun,
+	 * before xpv_pmem.stopping is set; the flag covers the rest of exit.
+	 */
 	mutex_lock(&xpv_pmem.lock);
+	if (xpv_pmem.stopping || !try_module_get(THIS_MODULE)) {
+		xpv_pmem.stats.declined++;
+		mutex_unlock(&xpv_pmem.lock);
+		dev_info(dev, "xen_pmem is unloading: not claimed, nothing fenced or reported\n");
+		return -ENODEV;
+	}
 	orphan = xpv_find_orphan(&ns->rep);
 	if (orphan) {
 		/* Xen kept it across our unbind: take its fence and pin. */
@@ -279,15 +365,14 @@ static void xpv_pmem_fence_and_report(struct device *dev,
 			 &start, size);
 
 	if (!ns->fence) {
-		ns->fence = __request_region(&iomem_resource, start, size,
-					     XPV_PMEM_FENCE_NAME,
-					     IORESOURCE_EXCLUSIVE);
+		ns->fence = xpv_fence_take(start, size);
 		if (!ns->fence) {
 			xpv_set_state(ns, XPV_PMEM_ST_BUSY, -EBUSY,
 				      "reserved range %#llx-%#llx is in use in Dom0",
 				      start, start + size - 1);
 			dev_err(dev, "%s: not reported\n", ns->reason);
-			return;
+			module_put(THIS_MODULE);
+			return 0;
 		}
 	}
 
@@ -303,15 +388,16 @@ static void xpv_pmem_fence_and_report(struct device *dev,
 			      xpv_pmem_hv_reason(rc));
 	}
 	/*
-	 * Reported, or refused as overlapping what the hypervisor already
-	 * has (a report from an earlier kernel), or adopted from an earlier
-	 * report of ours whatever the hypervisor says now: the range may be
-	 * Xen's.
+	 * Accepted, or refused in a way that does not say nothing was taken
+	 * (-EEXIST: an overlapping report from an earlier kernel; -ENOMEM,
+	 * -EFAULT, an unknown errno: maybe part of it), or adopted from an
+	 * earlier report of ours whatever the hypervisor says now: the range
+	 * may be Xen's.
 	 */
-	ns->xen_owns = !rc || rc == -EEXIST || had_pin;
-	/* An adopted orphan brings its reference along. */
-	if (ns->xen_owns && !had_pin)
-		__module_get(THIS_MODULE);
+	ns->xen_owns = xpv_pmem_report_may_own(rc) || had_pin;
+	/* Keep one reference as the pin; an adopted orphan brought one. */
+	if (!ns->xen_owns || had_pin)
+		module_put(THIS_MODULE);
 	mutex_unlock(&xpv_pmem.lock);
 
 	if (!rc)
@@ -325,9 +411,13 @@ static void xpv_pmem_fence_and_report(struct device *dev,
 	else if (rc == -ENOSYS)
 		dev_warn(dev, "%s (%s, platform op %#x): not reported; reserved range stays fenced\n",
 			 ns->reason, xpv_pmem.hv.ops->name, xpv_hv_pmem_op_nr());
+	else if (ns->xen_owns)
+		dev_err(dev, "report refused by %s (%ld: %s): the hypervisor may own the reserved range: it stays fenced until reboot\n",
+			xpv_pmem.hv.ops->name, rc, ns->reason);
 	else
 		dev_err(dev, "report refused by %s (%ld: %s): not reported; reserved range stays fenced\n",
 			xpv_pmem.hv.ops->name, rc, ns->reason);
+	return 0;
 }
 
 /* Everything a claim does after the namespace passed the cheap checks. */
@@ -347,7 +437,8 @@ static int xpv_pmem_claim(struct device *dev, struct nd_namespace_common *ndns,
 	}
 	rc = xpv_pmem_read_blocks(dev, ndns, &live, ns, &ch);
 	if (rc) {
-		dev_err(dev, "cannot read the info blocks (%d)\n", rc);
+		dev_err(dev, "cannot read the info blocks (%d): not claimed\n",
+			rc);
 		return rc;
 	}
 	if (ns->repaired != XPV_PMEM_SB_USE_NONE) {
@@ -371,13 +462,14 @@ static int xpv_pmem_claim(struct device *dev, struct nd_namespace_common *ndns,
 	ns->info = ch.info;
 	rc = xpv_pmem_sb_report(&ns->info, &ns->rep);
 	if (rc) {
+		/* The range attributes then read -ENXIO, not zeros. */
 		xpv_set_state(ns, XPV_PMEM_ST_INVALID, rc,
 			      "no data area left in the covered range");
 		dev_err(dev, "%s: not reported\n", ns->reason);
 		return 0;
 	}
-	xpv_pmem_fence_and_report(dev, ns);
-	return 0;
+	ns->have_rep = true;
+	return xpv_pmem_fence_and_report(dev, ns);
 }
 
 /* ---- the nd driver ---------------------------------------------------- */
@@ -386,11 +478,15 @@ static int xpv_pmem_probe(struct device *dev)
 {
 	struct nd_namespace_common *ndns;
 	struct xpv_pmem_ns *ns;
+	bool stopping;
 	int rc;
 
 	mutex_lock(&xpv_pmem.lock);
 	xpv_pmem.stats.probes++;
+	stopping = xpv_pmem.stopping;
 	mutex_unlock(&xpv_pmem.lock);
+	if (stopping)
+		return -ENODEV;
 
 	if (xpv_dev_type_is(dev, XPV_PMEM_TYPE_IO)) {
 		/* No label, so no reservation namespace: say so, leave it. */
@@ -446,8 +542,7 @@ static void xpv_pmem_remove(struct device *dev)
 	if (!ns)
 		return;
 	if (ns->fence)
-		__release_region(&iomem_resource, ns->fence->start,
-				 resource_size(ns->fence));
+		xpv_fence_drop(ns->fence);
 	kfree(ns);
 }
 
@@ -472,9 +567,20 @@ static bool xpv_wants_takeover(struct device *dev)
 	       xpv_is_reservation(dev) && !to_ndns(dev)->force_raw;
 }
 
+static bool xpv_pmem_is_stopping(void)
+{
+	bool stopping;
+
+	mutex_lock(&xpv_pmem.lock);
+	stopping = xpv_pmem.stopping;
+	mutex_unlock(&xpv_pmem.lock);
+	return stopping;
+}
+
 /*
  * Whether @dev is still worth taking over, and whether its disk is open;
- * @holder gets the current driver's name.
+ * @holder gets the current driver's name.  Nothing is worth it once the
+ * module is unloading.
  */
 static bool xpv_takeover_check(struct device *dev, char *holder, size_t len,
 			       bool *open)
@@ -482,7 +588,7 @@ static bool xpv_takeover_check(struct device *dev, char *holder, size_t len,
 	bool want;
 
 	device_lock(dev);
-	want = xpv_wants_takeover(dev);
+	want = xpv_wants_takeover(dev) && !xpv_pmem_is_stopping();
 	if (want) {
 		strscpy(holder, dev->driver->name, len);
 		*open = device_for_each_child(dev, NULL, xpv_disk_open_cb);
@@ -506,8 +612,12 @@ static void xpv_pmem_takeover_fn(struct work_struct *work)
 	 * udev's blkid): give such openers a moment before giving up.
 	 */
 	for (tries = 0; tries < XPV_TAKEOVER_TRIES; tries++) {
-		if (!xpv_takeover_check(dev, holder, sizeof(holder), &open))
+		if (!xpv_takeover_check(dev, holder, sizeof(holder), &open)) {
+			if (*holder && xpv_pmem_is_stopping())
+				dev_info(dev, "xen_pmem is unloading: left to %s\n",
+					 holder);
 			goto out;
+		}
 		if (!open)
 			break;
 		msleep(XPV_TAKEOVER_WAIT_MS);
@@ -525,8 +635,17 @@ static void xpv_pmem_takeover_fn(struct work_struct *work)
 	 */
 	device_release_driver(dev);
 	rc = device_driver_attach(&xpv_pmem.drv.drv, dev);
+	if (rc && xpv_pmem_is_stopping()) {
+		/* Exit began in between: give it back as it was. */
+		rc = device_attach(dev);
+		dev_info(dev, "xen_pmem is unloading: %s\n", rc > 0 ?
+			 "given back to the stock drivers" :
+			 "left unbound (no other driver took it)");
+		goto out;
+	}
 	if (rc) {
-		dev_err(dev, "taking over from %s failed (%d)\n", holder, rc);
+		dev_err(dev, "taking over from %s failed (%d): left unbound\n",
+			holder, rc);
 		goto out;
 	}
 	mutex_lock(&xpv_pmem.lock);
@@ -556,7 +675,8 @@ static int xpv_pmem_bus_event(struct notifier_block *nb, unsigned long action,
 	struct device *dev = data;
 
 	/* driver_bound() notifies with the device lock held. */
-	if (action == BUS_NOTIFY_BOUND_DRIVER && xpv_wants_takeover(dev))
+	if (action == BUS_NOTIFY_BOUND_DRIVER && xpv_wants_takeover(dev) &&
+	    !xpv_pmem_is_stopping())
 		xpv_queue_takeover(dev);
 	return NOTIFY_DONE;
 }
@@ -593,6 +713,7 @@ int xpv_pmem_driver_init(void)
 		return -ENOMEM;
 	xpv_pmem.drv.drv.name = KBUILD_MODNAME;
 	xpv_pmem.drv.drv.dev_groups = xpv_pmem_dev_groups;
+	xpv_pmem.drv.drv.groups = xpv_pmem_drv_groups;
 	xpv_pmem.drv.type = ND_DRIVER_NAMESPACE_PMEM | ND_DRIVER_NAMESPACE_IO;
 	xpv_pmem.drv.probe = xpv_pmem_probe;
 	xpv_pmem.drv.remove = xpv_pmem_remove;
@@ -616,13 +737,19 @@ err_wq:
 /**
  * xpv_pmem_driver_exit() - stop watching, unbind everything
  *
- * Namespaces whose range Xen may own keep their fence as orphans, but then
- * the module is pinned and this does not run (see xpv_pmem_forget()).
+ * First marks the module as stopping, so that neither a queued takeover
+ * nor a probe (sysfs bind, hotplug) claims anything from here on, then
+ * stops the notifier, drains the takeovers and unregisters the driver.
+ * Namespaces whose range Xen may own pin the module, so this normally
+ * finds none (see xpv_pmem_forget() and xpv_pmem_release_all()).
  *
- * Context: process context, module exit.
+ * Context: process context, module exit; takes xpv_pmem.lock.
  */
 void xpv_pmem_driver_exit(void)
 {
+	mutex_lock(&xpv_pmem.lock);
+	xpv_pmem.stopping = true;
+	mutex_unlock(&xpv_pmem.lock);
 	bus_unregister_notifier(xpv_pmem.drv.drv.bus, &xpv_pmem.nb);
 	destroy_workqueue(xpv_pmem.wq);
 	driver_unregister(&xpv_pmem.drv.drv);
@@ -659,8 +786,7 @@ int xpv_pmem_forget(void)
 	}
 	mutex_unlock(&xpv_pmem.lock);
 	list_for_each_entry_safe(ns, tmp, &gone, node) {
-		__release_region(&iomem_resource, ns->fence->start,
-				 resource_size(ns->fence));
+		xpv_fence_drop(ns->fence);
 		kfree(ns);
 	}
 	pr_info("stub backend: forgot %d reported range(s); their fences go with their namespaces\n",
@@ -669,10 +795,36 @@ int xpv_pmem_forget(void)
 }
 
 /**
+ * xpv_pmem_inject_eio() - make the next claim's info block reads fail
+ * @mask: XPV_PMEM_EIO_PRIMARY and/or XPV_PMEM_EIO_BACKUP; 0 disarms
+ *
+ * A test hook for the media-error path (QEMU's NVDIMM has no error
+ * injection): the next claim sees -EIO from the chosen copies, as
+ * nvdimm_read_bytes() gives for a bad block.  Stub backend only.
+ *
+ * Context: process context; takes xpv_pmem.lock.
+ * Return: 0, -EINVAL for unknown bits, -EPERM with a real hypervisor.
+ */
+int xpv_pmem_inject_eio(u32 mask)
+{
+	if (!xpv_pmem.hv.stub)
+		return -EPERM;
+	if (mask & ~(XPV_PMEM_EIO_PRIMARY | XPV_PMEM_EIO_BACKUP))
+		return -EINVAL;
+	mutex_lock(&xpv_pmem.lock);
+	xpv_pmem.inject_eio = mask;
+	mutex_unlock(&xpv_pmem.lock);
+	return 0;
+}
+
+/**
  * xpv_pmem_release_all() - free what is left at module exit
  *
- * Only orphans can be left, and only if they were forgotten; anything
- * else would be a leak of a pinned module.
+ * Only forgotten orphans are expected: a range Xen may own pins the
+ * module, and a claim takes its pin before it fences.  Should one still
+ * be here, its fence is kept for good (its name is allocated, not module
+ * memory) and said so: releasing it could hand Xen's page_info area back
+ * to Dom0.
  *
  * Context: process context, module exit, after xpv_pmem_driver_exit().
  */
@@ -681,11 +833,12 @@ void xpv_pmem_release_all(void)
 	struct xpv_pmem_ns *ns, *tmp;
 
 	list_for_each_entry_safe(ns, tmp, &xpv_pmem.list, node) {
-		WARN_ON_ONCE(ns->xen_owns);
 		list_del(&ns->node);
-		if (ns->fence)
-			__release_region(&iomem_resource, ns->fence->start,
-					 resource_size(ns->fence));
+		if (ns->fence && ns->xen_owns)
+			pr_err("%s: unloading while the hypervisor may own reserved range %pR: it stays fenced until reboot\n",
+			       ns->name, ns->fence);
+		else if (ns->fence)
+			xpv_fence_drop(ns->fence);
 		kfree(ns);
 	}
 }

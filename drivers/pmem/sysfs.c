@@ -2,7 +2,10 @@
 /*
  * sysfs.c - the "xen_pmem" attribute group the driver core adds to every
  * namespace xen_pmem claims (/sys/bus/nd/devices/namespaceX.Y/xen_pmem/),
- * one value per file.  Documentation/ABI/testing/sysfs-xen-pmem.
+ * one value per file, and the driver's "xen_owned" list
+ * (/sys/bus/nd/drivers/xen_pmem/xen_owned), which also names namespaces
+ * unbound while the hypervisor may own their range.
+ * Documentation/ABI/testing/sysfs-xen-pmem.
  *
  * Copyright (c) 2026 The xen-pviommu authors.
  */
@@ -21,6 +24,7 @@ enum xpv_attr_id {
 	XPV_A_UUID,
 	XPV_A_INFO_BLOCK,
 	XPV_A_REPAIRED,
+	XPV_A_XEN_OWNS,
 	XPV_A_COVERED_SPA,
 	XPV_A_COVERED_SIZE,
 	XPV_A_RESERVED_SPA,
@@ -46,7 +50,6 @@ static ssize_t xpv_show_one(struct xpv_pmem_ns *ns, enum xpv_attr_id id,
 			    char *buf)
 {
 	const struct xpv_xenpf_pmem_add *r = &ns->rep;
-	bool geom = ns->used != XPV_PMEM_SB_USE_NONE;
 
 	lockdep_assert_held(&xpv_pmem.lock);
 	switch (id) {
@@ -60,15 +63,20 @@ static ssize_t xpv_show_one(struct xpv_pmem_ns *ns, enum xpv_attr_id id,
 		return sysfs_emit(buf, "%s\n", xpv_copy_name(ns->used));
 	case XPV_A_REPAIRED:
 		return sysfs_emit(buf, "%s\n", xpv_copy_name(ns->repaired));
+	case XPV_A_XEN_OWNS:
+		return sysfs_emit(buf, "%d\n", ns->xen_owns);
+	case XPV_A_UUID:
+		/* Only for a valid info block. */
+		if (ns->used == XPV_PMEM_SB_USE_NONE)
+			return -ENXIO;
+		return sysfs_emit(buf, "%pUb\n", ns->info.uuid);
 	default:
 		break;
 	}
-	/* The rest exists only for a valid info block. */
-	if (!geom)
+	/* The ranges exist only once a report was derived from the block. */
+	if (!ns->have_rep)
 		return -ENXIO;
 	switch (id) {
-	case XPV_A_UUID:
-		return sysfs_emit(buf, "%pUb\n", ns->info.uuid);
 	case XPV_A_COVERED_SPA:
 		return sysfs_emit(buf, "%#llx\n", XPV_FRAME_BYTES(r->spfn));
 	case XPV_A_COVERED_SIZE:
@@ -122,6 +130,7 @@ XPV_ATTR(reason, XPV_A_REASON);
 XPV_ATTR(uuid, XPV_A_UUID);
 XPV_ATTR(info_block, XPV_A_INFO_BLOCK);
 XPV_ATTR(repaired, XPV_A_REPAIRED);
+XPV_ATTR(xen_owns, XPV_A_XEN_OWNS);
 XPV_ATTR(covered_spa, XPV_A_COVERED_SPA);
 XPV_ATTR(covered_size, XPV_A_COVERED_SIZE);
 XPV_ATTR(reserved_spa, XPV_A_RESERVED_SPA);
@@ -136,6 +145,7 @@ static struct attribute *xpv_pmem_attrs[] = {
 	&xpv_attr_uuid.attr.attr,
 	&xpv_attr_info_block.attr.attr,
 	&xpv_attr_repaired.attr.attr,
+	&xpv_attr_xen_owns.attr.attr,
 	&xpv_attr_covered_spa.attr.attr,
 	&xpv_attr_covered_size.attr.attr,
 	&xpv_attr_reserved_spa.attr.attr,
@@ -152,5 +162,38 @@ static const struct attribute_group xpv_pmem_group = {
 
 const struct attribute_group *xpv_pmem_dev_groups[] = {
 	&xpv_pmem_group,
+	NULL,
+};
+
+/*
+ * The namespaces whose reserved range the hypervisor may own, one name per
+ * line, bound ones and orphans (unbound, fence kept) alike: what a tool
+ * must not touch even when the namespace looks unclaimed.
+ */
+static ssize_t xen_owned_show(struct device_driver *drv, char *buf)
+{
+	struct xpv_pmem_ns *ns;
+	ssize_t len = 0;
+
+	mutex_lock(&xpv_pmem.lock);
+	list_for_each_entry(ns, &xpv_pmem.list, node)
+		if (ns->xen_owns)
+			len += sysfs_emit_at(buf, len, "%s\n", ns->name);
+	mutex_unlock(&xpv_pmem.lock);
+	return len;
+}
+static DRIVER_ATTR_RO(xen_owned);
+
+static struct attribute *xpv_pmem_drv_attrs[] = {
+	&driver_attr_xen_owned.attr,
+	NULL,
+};
+
+static const struct attribute_group xpv_pmem_drv_group = {
+	.attrs = xpv_pmem_drv_attrs,
+};
+
+const struct attribute_group *xpv_pmem_drv_groups[] = {
+	&xpv_pmem_drv_group,
 	NULL,
 };

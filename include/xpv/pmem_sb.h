@@ -13,10 +13,18 @@
  *	         table (page_info) and M2P of the covered range
  *
  * rsv_off is the first offset at or after 12 KiB whose SPA is 2 MiB
- * aligned (2 MiB for a 2 MiB-aligned namespace).  The primary sits where
- * libnvdimm looks for its PFN/DAX/BTT blocks, so a stock nd_pmem sees a
- * foreign signature and treats the namespace as raw, and ndctl's wipe of
- * the first 8 KiB removes it.  Every field is little-endian; fields are
+ * aligned (2 MiB for a 2 MiB-aligned namespace), and the reserved area
+ * runs from there to the namespace end (rounded down to 2 MiB, the
+ * granule Xen accepts): a namespace rounded up to the region alignment
+ * leaves no tail that is neither reported nor usable.  The primary sits
+ * where libnvdimm looks for its PFN/DAX/BTT blocks, so a stock nd_pmem
+ * sees a foreign signature and treats the namespace as raw.  ndctl's wipe
+ * of the first 8 KiB (reconfiguring or destroying a namespace) removes
+ * the primary only: the backup at +8 KiB survives.  It is trusted again
+ * only for the same namespace (parent uuid) and only while the primary
+ * holds no libnvdimm block, so a namespace ndctl turned into fsdax/devdax
+ * is refused, never "repaired", and a new namespace at the same place is
+ * not mistaken for the old one.  Every field is little-endian; fields are
  * only ever appended (taken from the padding) with a new minor version;
  * the Fletcher-64 checksum is last and computed exactly like the kernel's
  * nd_fletcher64(block, 4096, true) with the checksum field zeroed.
@@ -61,54 +69,51 @@
 /* Sanity bound on recorded entry sizes; anything larger is corruption. */
 #define XPV_PMEM_ENTRY_SIZE_MAX		1024u
 
-/*
- * flags: bits 0-15 are incompatible features (a reader that does not know
- * a set bit refuses the block), bits 16-31 compatible ones (ignored when
- * unknown).  Version 1.0 defines none.
- */
-#define XPV_PMEM_SB_INCOMPAT_MASK	0x0000ffffu
-#define XPV_PMEM_SB_INCOMPAT_KNOWN	0u
-
 /**
  * struct xpv_pmem_sb - the info block (4096 bytes, little-endian)
  * @signature:             %XPV_PMEM_SB_SIG.
  * @uuid:                  this reservation.
  * @parent_uuid:           uuid of the namespace holding the block.
- * @flags:                 see %XPV_PMEM_SB_INCOMPAT_MASK.
  * @version_major:         %XPV_PMEM_SB_MAJOR; another major is refused.
  * @version_minor:         a newer minor is accepted (fields appended).
+ * @reserved:              zero; keeps the 64-bit fields aligned.
  * @covered_spa:           SPA of the range whose frame table lives here.
  * @covered_size:          its size in bytes.
  * @rsv_off:               reserved area, offset from the namespace start.
- * @rsv_size:              reserved area size in bytes.
- * @ns_spa:                namespace SPA when the block was written.
- * @ns_size:               namespace size when the block was written.
+ * @rsv_size:              reserved area size in bytes; it runs to the
+ *                         namespace end (rounded down to 2 MiB).
  * @page_size:             4096.
  * @page_info_size:        bytes per frame-table entry the area was sized for.
  * @m2p_entry_size:        bytes per M2P entry.
  * @compat_m2p_entry_size: bytes per compat M2P entry; 0 when the covered
  *                         range starts at or above 1 TiB.
+ * @ns_spa:                namespace SPA when the block was written.
+ * @ns_size:               namespace size when the block was written.
  * @padding:               zero.
  * @checksum:              Fletcher-64 of the block with this field zeroed.
+ *
+ * The order is the one vNVDIMM design v2 / issue 6 lists.  There is no
+ * flags word: an incompatible change takes a new major version, a
+ * compatible one appends fields under a new minor version.
  */
 struct xpv_pmem_sb {
 	u8 signature[XPV_PMEM_SB_SIG_LEN];
 	u8 uuid[16];
 	u8 parent_uuid[16];
-	__le32 flags;
 	__le16 version_major;
 	__le16 version_minor;
+	__le32 reserved;
 	__le64 covered_spa;
 	__le64 covered_size;
 	__le64 rsv_off;
 	__le64 rsv_size;
+	__le32 page_size;
+	__le32 page_info_size;
+	__le32 m2p_entry_size;
+	__le32 compat_m2p_entry_size;
 	__le64 ns_spa;
 	__le64 ns_size;
-	__le32 page_size;
-	__le16 page_info_size;
-	__le16 m2p_entry_size;
-	__le16 compat_m2p_entry_size;
-	u8 padding[3974];
+	u8 padding[3968];
 	__le64 checksum;
 };
 
@@ -124,20 +129,20 @@ struct xpv_pmem_sb_layout_check {
 	XPV_PMEM_SB_AT(signature, 0x000);
 	XPV_PMEM_SB_AT(uuid, 0x010);
 	XPV_PMEM_SB_AT(parent_uuid, 0x020);
-	XPV_PMEM_SB_AT(flags, 0x030);
-	XPV_PMEM_SB_AT(version_major, 0x034);
-	XPV_PMEM_SB_AT(version_minor, 0x036);
+	XPV_PMEM_SB_AT(version_major, 0x030);
+	XPV_PMEM_SB_AT(version_minor, 0x032);
+	XPV_PMEM_SB_AT(reserved, 0x034);
 	XPV_PMEM_SB_AT(covered_spa, 0x038);
 	XPV_PMEM_SB_AT(covered_size, 0x040);
 	XPV_PMEM_SB_AT(rsv_off, 0x048);
 	XPV_PMEM_SB_AT(rsv_size, 0x050);
-	XPV_PMEM_SB_AT(ns_spa, 0x058);
-	XPV_PMEM_SB_AT(ns_size, 0x060);
-	XPV_PMEM_SB_AT(page_size, 0x068);
-	XPV_PMEM_SB_AT(page_info_size, 0x06c);
-	XPV_PMEM_SB_AT(m2p_entry_size, 0x06e);
-	XPV_PMEM_SB_AT(compat_m2p_entry_size, 0x070);
-	XPV_PMEM_SB_AT(padding, 0x072);
+	XPV_PMEM_SB_AT(page_size, 0x058);
+	XPV_PMEM_SB_AT(page_info_size, 0x05c);
+	XPV_PMEM_SB_AT(m2p_entry_size, 0x060);
+	XPV_PMEM_SB_AT(compat_m2p_entry_size, 0x064);
+	XPV_PMEM_SB_AT(ns_spa, 0x068);
+	XPV_PMEM_SB_AT(ns_size, 0x070);
+	XPV_PMEM_SB_AT(padding, 0x078);
 	XPV_PMEM_SB_AT(checksum, 0xff8);
 	char size_is_4k[sizeof(struct xpv_pmem_sb) == XPV_PMEM_SB_SIZE ? 1 : -1];
 };
@@ -195,7 +200,6 @@ struct xpv_pmem_live {
  * @uuid:          reservation uuid.
  * @version_major: major version.
  * @version_minor: minor version (may be newer than ours).
- * @flags:         flags (only compatible bits can be set).
  * @geom:          geometry.
  * @rsv_min:       the reserved size the formula gives for @geom.
  */
@@ -203,7 +207,6 @@ struct xpv_pmem_sb_info {
 	u8 uuid[16];
 	u16 version_major;
 	u16 version_minor;
-	u32 flags;
 	struct xpv_pmem_geom geom;
 	u64 rsv_min;
 };
@@ -211,15 +214,19 @@ struct xpv_pmem_sb_info {
 /**
  * enum xpv_pmem_sb_reason - why a block was refused, in check order
  * @XPV_PMEM_SB_OK:               valid.
+ * @XPV_PMEM_SB_UNREADABLE:       the copy could not be read: a media error
+ *                                (-EIO).  Treated as a bad copy and
+ *                                rewritten from the other one (a 512-byte
+ *                                aligned write clears the poison where the
+ *                                platform can).
  * @XPV_PMEM_SB_BAD_SIGNATURE:    no info block (-ENODEV).
  * @XPV_PMEM_SB_FOREIGN:          a libnvdimm PFN/DAX/BTT block: the
  *                                namespace belongs to someone else (-EBUSY).
  * @XPV_PMEM_SB_BAD_CHECKSUM:     checksum mismatch (-EBADMSG).
  * @XPV_PMEM_SB_BAD_PARENT:       written for another namespace (-ESTALE).
  * @XPV_PMEM_SB_BAD_MAJOR:        unknown major version (-EOPNOTSUPP).
- * @XPV_PMEM_SB_BAD_FLAGS:        unknown incompatible flag (-EOPNOTSUPP).
- * @XPV_PMEM_SB_NONZERO_PADDING:  padding not zero in a block of a known
- *                                minor version (-EINVAL).
+ * @XPV_PMEM_SB_NONZERO_PADDING:  reserved word or padding not zero in a
+ *                                block of a known minor version (-EINVAL).
  * @XPV_PMEM_SB_BAD_PAGE_SIZE:    page size is not 4096 (-EOPNOTSUPP).
  * @XPV_PMEM_SB_BAD_ENTRY_SIZE:   an entry size out of bounds (-EINVAL).
  * @XPV_PMEM_SB_WRAP:             a recorded base + size wraps around
@@ -240,6 +247,8 @@ struct xpv_pmem_sb_info {
  *                                (-EINVAL).
  * @XPV_PMEM_SB_RSV_OUTSIDE_COVERED: reserved area not inside the covered
  *                                range (-EINVAL).
+ * @XPV_PMEM_SB_RSV_SHORT:        reserved area ends before the namespace
+ *                                end rounded down to 2 MiB (-EINVAL).
  * @XPV_PMEM_SB_BAD_COMPAT:       compat M2P size disagrees with the 1 TiB
  *                                rule (-EINVAL).
  * @XPV_PMEM_SB_TOO_SMALL:        reserved area smaller than the formula
@@ -247,16 +256,17 @@ struct xpv_pmem_sb_info {
  * @XPV_PMEM_SB_NR_REASONS:       number of reasons.
  *
  * The values are in check order: a larger value means the block passed
- * more checks.  They are stable (tests and logs may print the number).
+ * more checks.  Format 1.0 is unreleased; from its release on the values
+ * are stable (tests and logs may print the number).
  */
 enum xpv_pmem_sb_reason {
 	XPV_PMEM_SB_OK,
+	XPV_PMEM_SB_UNREADABLE,
 	XPV_PMEM_SB_BAD_SIGNATURE,
 	XPV_PMEM_SB_FOREIGN,
 	XPV_PMEM_SB_BAD_CHECKSUM,
 	XPV_PMEM_SB_BAD_PARENT,
 	XPV_PMEM_SB_BAD_MAJOR,
-	XPV_PMEM_SB_BAD_FLAGS,
 	XPV_PMEM_SB_NONZERO_PADDING,
 	XPV_PMEM_SB_BAD_PAGE_SIZE,
 	XPV_PMEM_SB_BAD_ENTRY_SIZE,
@@ -269,6 +279,7 @@ enum xpv_pmem_sb_reason {
 	XPV_PMEM_SB_RSV_OUTSIDE_NS,
 	XPV_PMEM_SB_RSV_OVERLAPS_HDR,
 	XPV_PMEM_SB_RSV_OUTSIDE_COVERED,
+	XPV_PMEM_SB_RSV_SHORT,
 	XPV_PMEM_SB_BAD_COMPAT,
 	XPV_PMEM_SB_TOO_SMALL,
 	XPV_PMEM_SB_NR_REASONS
@@ -316,6 +327,7 @@ int xpv_pmem_rsv_size(u64 spfn, u64 epfn,
 int xpv_pmem_plan(u64 region_spa, u64 region_size, u64 ns_spa,
 		  const struct xpv_pmem_entry_sizes *sizes,
 		  struct xpv_pmem_geom *g);
+int xpv_pmem_fit(struct xpv_pmem_geom *g, u64 ns_size);
 int xpv_pmem_sb_encode(struct xpv_pmem_sb *sb, const struct xpv_pmem_geom *g,
 		       const u8 uuid[16], const u8 parent_uuid[16],
 		       enum xpv_pmem_sb_reason *reason);
@@ -330,6 +342,7 @@ int xpv_pmem_sb_choose(const struct xpv_pmem_sb *primary,
 int xpv_pmem_sb_report(const struct xpv_pmem_sb_info *info,
 		       struct xpv_xenpf_pmem_add *rep);
 int xpv_pmem_sb_reason_errno(enum xpv_pmem_sb_reason reason);
+bool xpv_pmem_report_may_own(long rc);
 const char *xpv_pmem_sb_reason_str(enum xpv_pmem_sb_reason reason);
 
 #endif /* XPV_PMEM_SB_H */

@@ -8,7 +8,8 @@
  * byte index for the backup's damage, then the block (zero-padded to
  * 4096).  Mode bits help the fuzzer past the early checks: force the
  * signature, copy the live parent uuid into the block, derive the live
- * namespace and region from the block, fix the checksum.
+ * namespace and region from the block, fix the checksum; with the choice,
+ * make the backup unreadable (a media error).
  *
  * Invariants (abort on violation): the input is not modified; the errno
  * matches the reason; an accepted block satisfies every geometry rule
@@ -26,6 +27,7 @@
 #define M_LIVE_REGION	0x08
 #define M_CSUM		0x10
 #define M_CHOOSE	0x20
+#define M_UNREADABLE	0x80	/* with M_CHOOSE: the backup could not be read */
 
 static u64 rd(const void *blk, unsigned int off, unsigned int bytes)
 {
@@ -69,6 +71,9 @@ static void check_accepted(const struct xpv_pmem_sb *sb,
 	FUZZ_CHECK(g->covered_spa >= l->region_spa &&
 		   ce <= (unsigned __int128)l->region_spa + l->region_size);
 	FUZZ_CHECK(rs >= g->covered_spa && re <= ce && g->rsv_size);
+	/* The reserved area runs to the namespace end, rounded to 2 MiB. */
+	FUZZ_CHECK(re == ((unsigned __int128)g->ns_spa + g->ns_size) /
+		   XPV_PMEM_ALIGN * XPV_PMEM_ALIGN);
 	FUZZ_CHECK(xpv_pmem_rsv_size(g->covered_spa >> 12, (u64)(ce >> 12),
 				     &g->sizes, &min) == 0);
 	FUZZ_CHECK(min == info->rsv_min && g->rsv_size >= min);
@@ -88,7 +93,7 @@ static void check_accepted(const struct xpv_pmem_sb *sb,
 		FUZZ_CHECK(rep.data_epfn <= rep.rsv_spfn ||
 			   rep.rsv_epfn <= rep.data_spfn);
 	}
-	if (info->version_minor == XPV_PMEM_SB_MINOR && info->flags == 0) {
+	if (info->version_minor == XPV_PMEM_SB_MINOR && !rd(sb, 0x34, 4)) {
 		FUZZ_CHECK(xpv_pmem_sb_encode(&again, g, info->uuid,
 					      l->parent_uuid, NULL) == 0);
 		FUZZ_CHECK(!memcmp(&again, sb, sizeof(again)));
@@ -124,8 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mode & M_PARENT)
 		memcpy(sb.parent_uuid, l.parent_uuid, 16);
 	if (mode & M_LIVE_NS) {
-		l.ns_spa = rd(&sb, 0x58, 8);
-		l.ns_size = rd(&sb, 0x60, 8);
+		l.ns_spa = rd(&sb, 0x68, 8);
+		l.ns_size = rd(&sb, 0x70, 8);
 	}
 	if (mode & M_LIVE_REGION) {
 		/* Region = covered range + namespace, minus l.region_* bits. */
@@ -154,16 +159,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		((u8 *)&backup)[dmg] ^= (u8)(mode | 1);
 		if (mode & 0x40)
 			fix_csum(&backup);
-		err = xpv_pmem_sb_choose(&sb, &backup, &l, &ch);
+		err = xpv_pmem_sb_choose(&sb, mode & M_UNREADABLE ? NULL :
+					 &backup, &l, &ch);
 		FUZZ_CHECK(ch.primary_err ==
 			   xpv_pmem_sb_validate(&sb, &l, NULL, NULL));
-		FUZZ_CHECK(ch.backup_err ==
-			   xpv_pmem_sb_validate(&backup, &l, NULL, NULL));
+		FUZZ_CHECK(ch.backup_err == (mode & M_UNREADABLE ? -EIO :
+			   xpv_pmem_sb_validate(&backup, &l, NULL, NULL)));
 		switch (ch.use) {
 		case XPV_PMEM_SB_USE_PRIMARY:
 			FUZZ_CHECK(!err && !ch.primary_err && !ch.repair_primary);
 			FUZZ_CHECK(ch.repair_backup ==
-				   (ch.backup_err ||
+				   (ch.backup_err || (mode & M_UNREADABLE) ||
 				    memcmp(&sb, &backup, sizeof(sb)) != 0));
 			break;
 		case XPV_PMEM_SB_USE_BACKUP:

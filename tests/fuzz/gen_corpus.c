@@ -62,7 +62,7 @@ static void pmem_sb_seeds(void)
 		{ 1 * TiB, 256 * GiB, 0, 0x00 },
 		{ 4 * GiB + (1ull << 20), 1 * GiB, 0, 0x60 },
 		{ 1 * TiB - 2 * GiB, 4 * GiB, 0, 0x20 },
-		{ 4 * GiB, 64 * GiB, 2ull << 20, 0x00 },
+		{ 4 * GiB, 64 * GiB, 2ull << 20, 0xa0 },
 	};
 	static unsigned char buf[64 + sizeof(struct xpv_pmem_sb)];
 	static const unsigned char parent[16] = "xen-pmem-parent";

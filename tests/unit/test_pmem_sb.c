@@ -20,6 +20,22 @@
 
 typedef unsigned __int128 u128;
 
+/* The layout, written down again from the specification (not the header). */
+#define O_VMAJ	0x030
+#define O_VMIN	0x032
+#define O_RES	0x034
+#define O_CSPA	0x038
+#define O_CSZ	0x040
+#define O_ROFF	0x048
+#define O_RSZ	0x050
+#define O_PGSZ	0x058
+#define O_PI	0x05c
+#define O_M2P	0x060
+#define O_CM2P	0x064
+#define O_NSPA	0x068
+#define O_NSZ	0x070
+#define O_PAD	0x078
+
 static const u8 PARENT[16] = { 0xa1, 0xb2, 0xc3, 4, 5, 6, 7, 8,
 			       9, 10, 11, 12, 13, 14, 15, 16 };
 static const u8 UUID[16] = { 0x55, 1, 2, 3, 4, 5, 6, 7,
@@ -78,20 +94,20 @@ UNIT_TEST(layout_frozen)
 	CHECK_EQ(offsetof(struct xpv_pmem_sb, signature), 0x000);
 	CHECK_EQ(offsetof(struct xpv_pmem_sb, uuid), 0x010);
 	CHECK_EQ(offsetof(struct xpv_pmem_sb, parent_uuid), 0x020);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, flags), 0x030);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, version_major), 0x034);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, version_minor), 0x036);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, covered_spa), 0x038);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, covered_size), 0x040);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, rsv_off), 0x048);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, rsv_size), 0x050);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, ns_spa), 0x058);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, ns_size), 0x060);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, page_size), 0x068);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, page_info_size), 0x06c);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, m2p_entry_size), 0x06e);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, compat_m2p_entry_size), 0x070);
-	CHECK_EQ(offsetof(struct xpv_pmem_sb, padding), 0x072);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, version_major), O_VMAJ);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, version_minor), O_VMIN);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, reserved), O_RES);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, covered_spa), O_CSPA);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, covered_size), O_CSZ);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, rsv_off), O_ROFF);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, rsv_size), O_RSZ);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, page_size), O_PGSZ);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, page_info_size), O_PI);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, m2p_entry_size), O_M2P);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, compat_m2p_entry_size), O_CM2P);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, ns_spa), O_NSPA);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, ns_size), O_NSZ);
+	CHECK_EQ(offsetof(struct xpv_pmem_sb, padding), O_PAD);
 	CHECK_EQ(offsetof(struct xpv_pmem_sb, checksum), 0xff8);
 	CHECK_EQ(sizeof(XPV_PMEM_SB_SIG), XPV_PMEM_SB_SIG_LEN);
 	/* Distinct from libnvdimm's signatures (16 bytes compared). */
@@ -372,20 +388,22 @@ UNIT_TEST(encode_roundtrip_exact_bytes)
 	CHECK(!memcmp(sb.signature, "XEN_PMEM_INFO\0\0\0", 16));
 	CHECK(!memcmp(sb.uuid, UUID, 16));
 	CHECK(!memcmp(sb.parent_uuid, PARENT, 16));
-	CHECK_EQ(rd(&sb, 0x30, 4), 0);
-	CHECK_EQ(rd(&sb, 0x34, 2), 1);
-	CHECK_EQ(rd(&sb, 0x36, 2), 0);
+	/* The order: ..., version, covered, reserved, page size, */
+	/* entry sizes, namespace at creation, padding, checksum. */
+	CHECK_EQ(rd(&sb, 0x30, 2), 1);
+	CHECK_EQ(rd(&sb, 0x32, 2), 0);
+	CHECK_EQ(rd(&sb, 0x34, 4), 0);
 	CHECK_EQ(rd(&sb, 0x38, 8), 4 * GiB);
 	CHECK_EQ(rd(&sb, 0x40, 8), 1 * GiB);
 	CHECK_EQ(rd(&sb, 0x48, 8), 2 * MiB);
 	CHECK_EQ(rd(&sb, 0x50, 8), 14 * MiB);
-	CHECK_EQ(rd(&sb, 0x58, 8), 4 * GiB);
-	CHECK_EQ(rd(&sb, 0x60, 8), 16 * MiB);
-	CHECK_EQ(rd(&sb, 0x68, 4), 4096);
-	CHECK_EQ(rd(&sb, 0x6c, 2), 32);
-	CHECK_EQ(rd(&sb, 0x6e, 2), 8);
-	CHECK_EQ(rd(&sb, 0x70, 2), 4);
-	for (i = 0x72; i < 0xff8; i++)
+	CHECK_EQ(rd(&sb, 0x58, 4), 4096);
+	CHECK_EQ(rd(&sb, 0x5c, 4), 32);
+	CHECK_EQ(rd(&sb, 0x60, 4), 8);
+	CHECK_EQ(rd(&sb, 0x64, 4), 4);
+	CHECK_EQ(rd(&sb, 0x68, 8), 4 * GiB);
+	CHECK_EQ(rd(&sb, 0x70, 8), 16 * MiB);
+	for (i = 0x78; i < 0xff8; i++)
 		if (((u8 *)&sb)[i])
 			CHECK(!"padding not zero");
 	{
@@ -444,50 +462,57 @@ UNIT_TEST(validate_each_reason)
 	l.parent_uuid[7] ^= 1;
 	EXPECT(XPV_PMEM_SB_BAD_PARENT, -ESTALE);
 	FRESH();
-	SET(0x34, 2, 2);
+	SET(O_VMAJ, 2, 2);
 	EXPECT(XPV_PMEM_SB_BAD_MAJOR, -EOPNOTSUPP);
 	FRESH();
-	SET(0x34, 2, 0);
+	SET(O_VMAJ, 2, 0);
 	EXPECT(XPV_PMEM_SB_BAD_MAJOR, -EOPNOTSUPP);
 	FRESH();
-	SET(0x30, 4, 1);
-	EXPECT(XPV_PMEM_SB_BAD_FLAGS, -EOPNOTSUPP);
+	SET(O_RES, 4, 1);		/* the reserved word is padding */
+	EXPECT(XPV_PMEM_SB_NONZERO_PADDING, -EINVAL);
 	FRESH();
-	SET(0x30, 4, 1u << 16);		/* compatible flag: ignored */
+	wr(&sb, O_RES, 4, 1u << 31);
+	SET(O_VMIN, 2, 1);		/* newer minor may use it */
 	EXPECT(XPV_PMEM_SB_OK, 0);
 	FRESH();
 	SET(0x100, 1, 0xee);
 	EXPECT(XPV_PMEM_SB_NONZERO_PADDING, -EINVAL);
 	FRESH();
+	SET(O_PAD, 1, 0x01);		/* first padding byte */
+	EXPECT(XPV_PMEM_SB_NONZERO_PADDING, -EINVAL);
+	FRESH();
 	wr(&sb, 0x100, 1, 0xee);
-	SET(0x36, 2, 1);		/* newer minor: appended field */
+	SET(O_VMIN, 2, 1);		/* newer minor: appended field */
 	EXPECT(XPV_PMEM_SB_OK, 0);
 	FRESH();
-	SET(0x68, 4, 8192);
+	SET(O_PGSZ, 4, 8192);
 	EXPECT(XPV_PMEM_SB_BAD_PAGE_SIZE, -EOPNOTSUPP);
 	FRESH();
-	SET(0x6c, 2, 16);
+	SET(O_PI, 4, 16);
 	EXPECT(XPV_PMEM_SB_BAD_ENTRY_SIZE, -EINVAL);
 	FRESH();
-	SET(0x6c, 2, 2000);
+	SET(O_PI, 4, 2000);
 	EXPECT(XPV_PMEM_SB_BAD_ENTRY_SIZE, -EINVAL);
 	FRESH();
-	SET(0x6e, 2, 4);
+	SET(O_PI, 4, 0x10020);		/* 32 in the low half only */
 	EXPECT(XPV_PMEM_SB_BAD_ENTRY_SIZE, -EINVAL);
 	FRESH();
-	SET(0x70, 2, 2);
+	SET(O_M2P, 4, 4);
 	EXPECT(XPV_PMEM_SB_BAD_ENTRY_SIZE, -EINVAL);
 	FRESH();
-	SET(0x40, 8, U64MAX - 4 * GiB + 1);	/* covered end wraps to 0 */
+	SET(O_CM2P, 4, 2);
+	EXPECT(XPV_PMEM_SB_BAD_ENTRY_SIZE, -EINVAL);
+	FRESH();
+	SET(O_CSZ, 8, U64MAX - 4 * GiB + 1);	/* covered end wraps to 0 */
 	EXPECT(XPV_PMEM_SB_WRAP, -EOVERFLOW);
 	FRESH();
-	SET(0x48, 8, U64MAX - 4 * MiB);		/* rsv_off + rsv_size wraps */
+	SET(O_ROFF, 8, U64MAX - 4 * MiB);	/* rsv_off + rsv_size wraps */
 	EXPECT(XPV_PMEM_SB_WRAP, -EOVERFLOW);
 	FRESH();
-	SET(0x48, 8, U64MAX - 4 * GiB - 8 * MiB); /* ns_spa + rsv_off + size */
+	SET(O_ROFF, 8, U64MAX - 4 * GiB - 8 * MiB); /* ns_spa + rsv_off + size */
 	EXPECT(XPV_PMEM_SB_WRAP, -EOVERFLOW);
 	FRESH();
-	SET(0x60, 8, U64MAX);			/* ns_spa + ns_size wraps */
+	SET(O_NSZ, 8, U64MAX);			/* ns_spa + ns_size wraps */
 	EXPECT(XPV_PMEM_SB_WRAP, -EOVERFLOW);
 	FRESH();
 	l.ns_size = U64MAX;
@@ -549,17 +574,17 @@ UNIT_TEST(validate_each_reason)
 			 -EINVAL);
 		memset(&sb, 0, sizeof(sb));
 		memcpy(&sb, "XEN_PMEM_INFO", 13);
-		wr(&sb, 0x34, 2, 1);
-		wr(&sb, 0x38, 8, h.covered_spa);
-		wr(&sb, 0x40, 8, h.covered_size);
-		wr(&sb, 0x48, 8, h.rsv_off);
-		wr(&sb, 0x50, 8, h.rsv_size);
-		wr(&sb, 0x58, 8, h.ns_spa);
-		wr(&sb, 0x60, 8, h.ns_size);
-		wr(&sb, 0x68, 4, 4096);
-		wr(&sb, 0x6c, 2, 32);
-		wr(&sb, 0x6e, 2, 8);
-		wr(&sb, 0x70, 2, 4);
+		wr(&sb, O_VMAJ, 2, 1);
+		wr(&sb, O_CSPA, 8, h.covered_spa);
+		wr(&sb, O_CSZ, 8, h.covered_size);
+		wr(&sb, O_ROFF, 8, h.rsv_off);
+		wr(&sb, O_RSZ, 8, h.rsv_size);
+		wr(&sb, O_NSPA, 8, h.ns_spa);
+		wr(&sb, O_NSZ, 8, h.ns_size);
+		wr(&sb, O_PGSZ, 4, 4096);
+		wr(&sb, O_PI, 4, 32);
+		wr(&sb, O_M2P, 4, 8);
+		wr(&sb, O_CM2P, 4, 4);
 		memcpy((u8 *)&sb + 0x20, PARENT, 16);
 		fix_csum(&sb);
 		l = live_for(&h, 4 * GiB, 1 * GiB);
@@ -572,13 +597,33 @@ UNIT_TEST(validate_each_reason)
 	fix_csum(&sb);
 	EXPECT(XPV_PMEM_SB_RSV_OUTSIDE_COVERED, -EINVAL);
 	FRESH();
-	SET(0x70, 2, 0);		/* below 1 TiB needs a compat M2P */
+	SET(O_CM2P, 4, 0);		/* below 1 TiB needs a compat M2P */
 	EXPECT(XPV_PMEM_SB_BAD_COMPAT, -EINVAL);
 	FRESH();
+	SET(0x50, 8, 12 * MiB);		/* ends 2 MiB before the namespace */
+	EXPECT(XPV_PMEM_SB_RSV_SHORT, -EINVAL);
+	FRESH();
+	wr(&sb, 0x48, 8, 4 * MiB);	/* to the end, but 12 MiB < 14 MiB */
 	SET(0x50, 8, 12 * MiB);
 	EXPECT(XPV_PMEM_SB_TOO_SMALL, -ENOSPC);
 	FRESH();
-	SET(0x6c, 2, 48);		/* BIGMEM needs 18 MiB */
+	/* A namespace grown by 16 MiB whose reserved area stayed behind. */
+	l.ns_size += 16 * MiB;
+	SET(O_NSZ, 8, l.ns_size);
+	EXPECT(XPV_PMEM_SB_RSV_SHORT, -EINVAL);
+	/* ... and grown with it: valid. */
+	SET(0x50, 8, 30 * MiB);
+	EXPECT(XPV_PMEM_SB_OK, 0);
+	/* An end that is not 2 MiB aligned: up to the boundary below it. */
+	FRESH();
+	l.ns_size += 1 * MiB;
+	l.region_size += 1 * MiB;
+	SET(O_NSZ, 8, l.ns_size);
+	EXPECT(XPV_PMEM_SB_OK, 0);
+	SET(0x50, 8, 16 * MiB);		/* 1 MiB past the namespace end */
+	EXPECT(XPV_PMEM_SB_RSV_OUTSIDE_NS, -EINVAL);
+	FRESH();
+	SET(O_PI, 4, 48);		/* BIGMEM needs 18 MiB */
 	EXPECT(XPV_PMEM_SB_TOO_SMALL, -ENOSPC);
 	FRESH();
 	EXPECT(XPV_PMEM_SB_OK, 0);
@@ -588,7 +633,7 @@ UNIT_TEST(validate_each_reason)
 	CHECK_EQ(xpv_pmem_sb_encode(&sb, &g, UUID, PARENT, NULL), 0);
 	l = live_for(&g, 2 * TiB, 4 * GiB);
 	EXPECT(XPV_PMEM_SB_OK, 0);
-	SET(0x70, 2, 4);
+	SET(O_CM2P, 4, 4);
 	EXPECT(XPV_PMEM_SB_BAD_COMPAT, -EINVAL);
 #undef EXPECT
 #undef FRESH
@@ -622,6 +667,7 @@ UNIT_TEST(encode_refuses_bad_geometry)
 
 	CHECK_EQ(xpv_pmem_plan(4 * GiB, 1 * GiB, 4 * GiB, NULL, &g), 0);
 	g.rsv_size -= 2 * MiB;
+	g.rsv_off += 2 * MiB;		/* still to the namespace end */
 	memset(&sb, 0x5a, sizeof(sb));
 	CHECK_EQ(xpv_pmem_sb_encode(&sb, &g, UUID, PARENT, &r), -ENOSPC);
 	CHECK_EQ(r, XPV_PMEM_SB_TOO_SMALL);
@@ -629,7 +675,8 @@ UNIT_TEST(encode_refuses_bad_geometry)
 		bad |= ((u8 *)&sb)[i];
 	CHECK_EQ(bad, 0);		/* nothing half-written */
 	g.rsv_size += 2 * MiB;
-	g.sizes.page_info = 70000;	/* does not fit the 16-bit field */
+	g.rsv_off -= 2 * MiB;
+	g.sizes.page_info = 70000;	/* beyond the sanity bound */
 	CHECK_EQ(xpv_pmem_sb_encode(&sb, &g, UUID, PARENT, &r), -EINVAL);
 	CHECK_EQ(r, XPV_PMEM_SB_BAD_ENTRY_SIZE);
 	g.sizes.page_info = 32;
@@ -674,8 +721,8 @@ static int ref_validate(const struct xpv_pmem_sb *sb,
 	struct xpv_pmem_sb z = *sb;
 	u64 cspa = rd(sb, 0x38, 8), csz = rd(sb, 0x40, 8);
 	u64 roff = rd(sb, 0x48, 8), rsz = rd(sb, 0x50, 8);
-	u64 nspa = rd(sb, 0x58, 8), nsz = rd(sb, 0x60, 8);
-	u64 pi = rd(sb, 0x6c, 2), m2p = rd(sb, 0x6e, 2), cm = rd(sb, 0x70, 2);
+	u64 nspa = rd(sb, O_NSPA, 8), nsz = rd(sb, O_NSZ, 8);
+	u64 pi = rd(sb, O_PI, 4), m2p = rd(sb, O_M2P, 4), cm = rd(sb, O_CM2P, 4);
 	u128 rs, re, a2 = 2 * MiB;
 	unsigned int i;
 
@@ -690,15 +737,16 @@ static int ref_validate(const struct xpv_pmem_sb *sb,
 		return XPV_PMEM_SB_BAD_CHECKSUM;
 	if (memcmp((const u8 *)sb + 0x20, l->parent_uuid, 16))
 		return XPV_PMEM_SB_BAD_PARENT;
-	if (rd(sb, 0x34, 2) != 1)
+	if (rd(sb, O_VMAJ, 2) != 1)
 		return XPV_PMEM_SB_BAD_MAJOR;
-	if (rd(sb, 0x30, 4) & 0xffff)
-		return XPV_PMEM_SB_BAD_FLAGS;
-	if (rd(sb, 0x36, 2) == 0)
-		for (i = 0x72; i < 0xff8; i++)
+	if (rd(sb, O_VMIN, 2) == 0) {
+		if (rd(sb, O_RES, 4))
+			return XPV_PMEM_SB_NONZERO_PADDING;
+		for (i = O_PAD; i < 0xff8; i++)
 			if (((const u8 *)sb)[i])
 				return XPV_PMEM_SB_NONZERO_PADDING;
-	if (rd(sb, 0x68, 4) != 4096)
+	}
+	if (rd(sb, O_PGSZ, 4) != 4096)
 		return XPV_PMEM_SB_BAD_PAGE_SIZE;
 	if (pi < 32 || pi > 1024 || m2p < 8 || m2p > 1024 ||
 	    (cm && (cm < 4 || cm > 1024)))
@@ -728,6 +776,8 @@ static int ref_validate(const struct xpv_pmem_sb *sb,
 		return XPV_PMEM_SB_RSV_OVERLAPS_HDR;
 	if (rs < cspa || re > (u128)cspa + csz)
 		return XPV_PMEM_SB_RSV_OUTSIDE_COVERED;
+	if (re != ((u128)nspa + nsz) / a2 * a2)
+		return XPV_PMEM_SB_RSV_SHORT;
 	if (((cspa >> 12) < (1ull << 28)) != (cm != 0))
 		return XPV_PMEM_SB_BAD_COMPAT;
 	{
@@ -759,10 +809,10 @@ static void mutate(uint64_t *st, struct xpv_pmem_sb *sb,
 		   struct xpv_pmem_live *l)
 {
 	static const struct { unsigned int off, bytes; } f[] = {
-		{ 0x30, 4 }, { 0x34, 2 }, { 0x36, 2 }, { 0x38, 8 },
-		{ 0x40, 8 }, { 0x48, 8 }, { 0x50, 8 }, { 0x58, 8 },
-		{ 0x60, 8 }, { 0x68, 4 }, { 0x6c, 2 }, { 0x6e, 2 },
-		{ 0x70, 2 },
+		{ O_RES, 4 }, { O_VMAJ, 2 }, { O_VMIN, 2 }, { O_CSPA, 8 },
+		{ O_CSZ, 8 }, { O_ROFF, 8 }, { O_RSZ, 8 }, { O_NSPA, 8 },
+		{ O_NSZ, 8 }, { O_PGSZ, 4 }, { O_PI, 4 }, { O_M2P, 4 },
+		{ O_CM2P, 4 },
 	};
 	unsigned int k = unit_rand(st) % 21;
 
@@ -791,7 +841,7 @@ static void mutate(uint64_t *st, struct xpv_pmem_sb *sb,
 		}
 		wr(sb, f[k].off, f[k].bytes, v);
 	} else if (k == 13) {
-		((u8 *)sb)[0x72 + unit_rand(st) % (0xff8 - 0x72)] ^= 0x10;
+		((u8 *)sb)[O_PAD + unit_rand(st) % (0xff8 - O_PAD)] ^= 0x10;
 	} else if (k == 14) {
 		l->ns_spa += (unit_rand(st) % 3 - 1) * 2 * MiB;
 	} else if (k == 15) {
@@ -852,17 +902,17 @@ UNIT_TEST(validate_model_random)
 			memcpy(&sb, "XEN_PMEM_INFO\0\0\0", 16);
 			memcpy((u8 *)&sb + 0x10, UUID, 16);
 			memcpy((u8 *)&sb + 0x20, PARENT, 16);
-			wr(&sb, 0x34, 2, 1);
-			wr(&sb, 0x38, 8, g.covered_spa);
-			wr(&sb, 0x40, 8, g.covered_size);
-			wr(&sb, 0x48, 8, g.rsv_off);
-			wr(&sb, 0x50, 8, g.rsv_size);
-			wr(&sb, 0x58, 8, g.ns_spa);
-			wr(&sb, 0x60, 8, g.ns_size);
-			wr(&sb, 0x68, 4, 4096);
-			wr(&sb, 0x6c, 2, g.sizes.page_info);
-			wr(&sb, 0x6e, 2, g.sizes.m2p);
-			wr(&sb, 0x70, 2, g.sizes.compat_m2p);
+			wr(&sb, O_VMAJ, 2, 1);
+			wr(&sb, O_CSPA, 8, g.covered_spa);
+			wr(&sb, O_CSZ, 8, g.covered_size);
+			wr(&sb, O_ROFF, 8, g.rsv_off);
+			wr(&sb, O_RSZ, 8, g.rsv_size);
+			wr(&sb, O_NSPA, 8, g.ns_spa);
+			wr(&sb, O_NSZ, 8, g.ns_size);
+			wr(&sb, O_PGSZ, 4, 4096);
+			wr(&sb, O_PI, 4, g.sizes.page_info);
+			wr(&sb, O_M2P, 4, g.sizes.m2p);
+			wr(&sb, O_CM2P, 4, g.sizes.compat_m2p);
 			fix_csum(&sb);
 		}
 		l = live_for(&g, rspa, rsz);
@@ -884,7 +934,7 @@ UNIT_TEST(validate_model_random)
 			struct xpv_pmem_sb again;
 
 			/* Valid 1.0 blocks re-encode byte for byte. */
-			if (rd(&sb, 0x36, 2) == 0 && !rd(&sb, 0x30, 4) &&
+			if (rd(&sb, O_VMIN, 2) == 0 && !rd(&sb, O_RES, 4) &&
 			    (xpv_pmem_sb_encode(&again, &info.geom, info.uuid,
 						PARENT, NULL) ||
 			     memcmp(&again, &sb, sizeof(sb))))
@@ -897,7 +947,7 @@ UNIT_TEST(validate_model_random)
 		fprintf(stderr, " %lu", seen[i]);
 	fprintf(stderr, "\n");
 	for (i = 0; i < XPV_PMEM_SB_NR_REASONS; i++)
-		if (!seen[i]) {
+		if (!seen[i] && i != XPV_PMEM_SB_UNREADABLE) {
 			fprintf(stderr, "  reason %lu (%s) never generated\n",
 				i, xpv_pmem_sb_reason_str(i));
 			CHECK(seen[i]);
@@ -968,6 +1018,7 @@ UNIT_TEST(choose_matrix)
 	p = base;
 	p.padding[7] = 9;			/* checksum */
 	b = base;
+	wr(&b, 0x48, 8, 4 * MiB);
 	wr(&b, 0x50, 8, 12 * MiB);
 	fix_csum(&b);				/* too small */
 	CHECK_EQ(xpv_pmem_sb_choose(&p, &b, &l, &c), -ENOSPC);
@@ -1049,6 +1100,95 @@ UNIT_TEST(crash_points_recover_old_or_new)
 		}
 	}
 	CHECK_EQ(n, 16 * 9);
+}
+
+/* A copy that could not be read (a bad block) is a bad copy. */
+UNIT_TEST(choose_unreadable_copies)
+{
+	struct xpv_pmem_sb base, foreign;
+	struct xpv_pmem_geom g;
+	struct xpv_pmem_live l;
+	struct xpv_pmem_sb_choice c;
+
+	good(&base, &g, &l);
+	CHECK_EQ(xpv_pmem_sb_choose(NULL, &base, &l, &c), 0);
+	CHECK_EQ(c.use, XPV_PMEM_SB_USE_BACKUP);
+	CHECK(c.repair_primary && !c.repair_backup);
+	CHECK_EQ(c.primary_err, -EIO);
+	CHECK_EQ(c.primary_reason, XPV_PMEM_SB_UNREADABLE);
+	CHECK_EQ(c.backup_err, 0);
+	CHECK_EQ(c.info.geom.rsv_size, 14 * MiB);
+
+	CHECK_EQ(xpv_pmem_sb_choose(&base, NULL, &l, &c), 0);
+	CHECK_EQ(c.use, XPV_PMEM_SB_USE_PRIMARY);
+	CHECK(!c.repair_primary && c.repair_backup);
+	CHECK_EQ(c.backup_err, -EIO);
+	CHECK_EQ(c.backup_reason, XPV_PMEM_SB_UNREADABLE);
+
+	CHECK_EQ(xpv_pmem_sb_choose(NULL, NULL, &l, &c), -EIO);
+	CHECK_EQ(c.use, XPV_PMEM_SB_USE_NONE);
+	CHECK(!c.repair_primary && !c.repair_backup);
+
+	/* Unreadable vs a readable bad copy: the readable one explains. */
+	memset(&foreign, 0, sizeof(foreign));
+	CHECK_EQ(xpv_pmem_sb_choose(NULL, &foreign, &l, &c), -ENODEV);
+	CHECK_EQ(xpv_pmem_sb_choose(&foreign, NULL, &l, &c), -ENODEV);
+	/* A libnvdimm primary is never repaired, not even from a backup. */
+	memcpy(foreign.signature, "NVDIMM_DAX_INFO", 16);
+	CHECK_EQ(xpv_pmem_sb_choose(&foreign, NULL, &l, &c), -EBUSY);
+	CHECK_EQ(xpv_pmem_sb_reason_errno(XPV_PMEM_SB_UNREADABLE), -EIO);
+	CHECK(!strcmp(xpv_pmem_sb_reason_str(XPV_PMEM_SB_UNREADABLE),
+		      "unreadable (media error)"));
+}
+
+/* A namespace rounded up to the region alignment: reserved to its end. */
+UNIT_TEST(fit_reserved_to_namespace_end)
+{
+	struct xpv_pmem_sb sb;
+	struct xpv_pmem_geom g;
+	struct xpv_pmem_live l;
+
+	CHECK_EQ(xpv_pmem_plan(4 * GiB, 1 * GiB, 4 * GiB, NULL, &g), 0);
+	CHECK_EQ(g.ns_size, 16 * MiB);
+	CHECK_EQ(xpv_pmem_fit(&g, 8 * MiB), -ENOSPC);
+	CHECK_EQ(g.rsv_size, 14 * MiB);
+	CHECK_EQ(xpv_pmem_fit(&g, 16 * MiB), 0);
+	CHECK_EQ(g.rsv_size, 14 * MiB);
+	CHECK_EQ(xpv_pmem_fit(&g, 32 * MiB), 0);
+	CHECK_EQ(g.ns_size, 32 * MiB);
+	CHECK_EQ(g.rsv_off, 2 * MiB);
+	CHECK_EQ(g.rsv_size, 30 * MiB);
+	CHECK_EQ(xpv_pmem_sb_encode(&sb, &g, UUID, PARENT, NULL), 0);
+	l = live_for(&g, 4 * GiB, 1 * GiB);
+	CHECK_EQ(xpv_pmem_sb_validate(&sb, &l, NULL, NULL), 0);
+	/* Not 2 MiB aligned at the end: the reserved area stops below it. */
+	CHECK_EQ(xpv_pmem_plan(4 * GiB, 1 * GiB, 4 * GiB, NULL, &g), 0);
+	CHECK_EQ(xpv_pmem_fit(&g, 17 * MiB + 4 * KiB), 0);
+	CHECK_EQ(g.rsv_size, 14 * MiB);
+	CHECK_EQ(xpv_pmem_sb_encode(&sb, &g, UUID, PARENT, NULL), 0);
+	CHECK_EQ(xpv_pmem_fit(&g, U64MAX), -EOVERFLOW);
+}
+
+/* Which hypervisor answers may leave the reserved range with Xen. */
+UNIT_TEST(report_may_own_table)
+{
+	static const struct {
+		long rc;
+		bool owns;
+	} t[] = {
+		{ 0, true }, { -EEXIST, true }, { -ENOMEM, true },
+		{ -EFAULT, true }, { -EIO, true }, { -EBUSY, true },
+		{ -EAGAIN, true }, { -9999, true }, { 1, true },
+		{ -ENOSYS, false }, { -EPERM, false }, { -EINVAL, false },
+		{ -ENOSPC, false },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (xpv_pmem_report_may_own(t[i].rc) != t[i].owns) {
+			CHECK(!"wrong ownership for a hypervisor answer");
+			fprintf(stderr, "  rc %ld\n", t[i].rc);
+		}
 }
 
 UNIT_TEST(report_table)

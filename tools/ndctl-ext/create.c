@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/ndctl.h>
@@ -297,64 +296,6 @@ static const char *ndxen_long_of(const struct option *opts, int ch)
 		if (opts->val == ch)
 			return opts->name;
 	return NULL;
-}
-
-/* Run ndctl with @args; its stdout (JSON) is returned parsed in @out. */
-static int ndxen_run_ndctl(char **args, struct json_object **out)
-{
-	const char *ndctl = getenv("NDCTL");
-	char buf[4096], *text = NULL;
-	size_t len = 0;
-	int pfd[2], status;
-	ssize_t n;
-	pid_t pid;
-
-	*out = NULL;
-	if (!ndctl || !*ndctl)
-		ndctl = "ndctl";
-	args[0] = (char *)ndctl;
-	if (pipe(pfd))
-		return -errno;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -errno;
-	}
-	if (!pid) {
-		dup2(pfd[1], STDOUT_FILENO);
-		close(pfd[0]);
-		close(pfd[1]);
-		execvp(ndctl, args);
-		fprintf(stderr, "ndctl-xen: error: cannot run %s: %s\n", ndctl,
-			strerror(errno));
-		_exit(127);
-	}
-	close(pfd[1]);
-	while ((n = read(pfd[0], buf, sizeof(buf))) > 0) {
-		char *t = realloc(text, len + (size_t)n + 1);
-
-		if (!t)
-			break;
-		text = t;
-		memcpy(text + len, buf, (size_t)n);
-		len += (size_t)n;
-		text[len] = '\0';
-	}
-	close(pfd[0]);
-	if (waitpid(pid, &status, 0) < 0) {
-		free(text);
-		return -errno;
-	}
-	if (text)
-		*out = json_tokener_parse(text);
-	if (text && !*out)
-		fputs(text, stdout);
-	free(text);
-	if (!WIFEXITED(status))
-		return -EINTR;
-	return WEXITSTATUS(status) ? -WEXITSTATUS(status) : 0;
 }
 
 /*

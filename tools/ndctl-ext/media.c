@@ -26,6 +26,7 @@
 #define NDXEN_IO_ALIGN	4096
 
 ssize_t (*ndxen_pwrite)(int fd, const void *buf, size_t n, off_t off) = pwrite;
+ssize_t (*ndxen_pread)(int fd, void *buf, size_t n, off_t off) = pread;
 
 /* ndxen_live_to_kernel() - the validator's view of @l. */
 void ndxen_live_to_kernel(const struct ndxen_live *l, struct xpv_pmem_live *k)
@@ -48,28 +49,52 @@ static void *ndxen_io_buf(size_t len)
 	return p;
 }
 
-/*
- * ndxen_read_copies() - read both copies (8 KiB at +4 KiB, one read).
- * Return: 0, -EIO on a short read, or -errno.
- */
-int ndxen_read_copies(int fd, struct ndxen_copies *c)
+/* Read one 4 KiB copy at @off through an aligned buffer. */
+static int ndxen_read_one(int fd, off_t off, struct xpv_pmem_sb *out)
 {
-	size_t len = 2 * XPV_PMEM_SB_SIZE;
 	ssize_t n;
 	u8 *buf;
 
-	buf = ndxen_io_buf(len);
+	buf = ndxen_io_buf(XPV_PMEM_SB_SIZE);
 	if (!buf)
 		return -ENOMEM;
-	n = pread(fd, buf, len, XPV_PMEM_SB_PRIMARY_OFF);
-	if (n != (ssize_t)len) {
-		free(buf);
-		return n < 0 ? -errno : -EIO;
-	}
-	memcpy(&c->primary, buf, XPV_PMEM_SB_SIZE);
-	memcpy(&c->backup, buf + XPV_PMEM_SB_SIZE, XPV_PMEM_SB_SIZE);
+	do
+		n = ndxen_pread(fd, buf, XPV_PMEM_SB_SIZE, off);
+	while (n < 0 && errno == EINTR);
+	if (n == XPV_PMEM_SB_SIZE)
+		memcpy(out, buf, XPV_PMEM_SB_SIZE);
 	free(buf);
+	if (n == XPV_PMEM_SB_SIZE)
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}
+
+/*
+ * ndxen_read_copies() - read each copy on its own: a bad block (EIO) in
+ * one copy makes only that copy unreadable (@c->*_err), which
+ * ndxen_choose() treats as a bad copy to be rewritten from the other.
+ * Return: 0 (check @c->primary_err and @c->backup_err), or -errno when a
+ * read failed other than with EIO.
+ */
+int ndxen_read_copies(int fd, struct ndxen_copies *c)
+{
+	c->primary_err = ndxen_read_one(fd, XPV_PMEM_SB_PRIMARY_OFF,
+					&c->primary);
+	c->backup_err = ndxen_read_one(fd, XPV_PMEM_SB_BACKUP_OFF,
+				       &c->backup);
+	if (c->primary_err && c->primary_err != -EIO)
+		return c->primary_err;
+	if (c->backup_err && c->backup_err != -EIO)
+		return c->backup_err;
 	return 0;
+}
+
+/* ndxen_choose() - xpv_pmem_sb_choose() with unreadable copies as NULL. */
+int ndxen_choose(const struct ndxen_copies *c, const struct xpv_pmem_live *k,
+		 struct xpv_pmem_sb_choice *ch)
+{
+	return xpv_pmem_sb_choose(c->primary_err ? NULL : &c->primary,
+				  c->backup_err ? NULL : &c->backup, k, ch);
 }
 
 /* Write @len bytes of @src at @off through an aligned buffer, durably. */
@@ -144,7 +169,8 @@ int ndxen_write_block(int fd, const struct xpv_pmem_sb *sb, bool zero_header)
 
 /*
  * ndxen_repair() - apply xpv_pmem_sb_choose()'s verdict: rewrite the copy
- * it says is bad or stale from the trusted one.
+ * it says is bad or stale from the trusted one (a 512-byte aligned write:
+ * on a bad block, pmem clears the poison where the platform can).
  * Return: 0 (also when nothing needed repair) or -errno.
  */
 int ndxen_repair(int fd, const struct ndxen_copies *c,
@@ -200,7 +226,9 @@ int ndxen_plan_ns_size(unsigned long long region_spa,
  * @reason: why the geometry was refused, or NULL
  *
  * Covered range = the region trimmed to 2 MiB; reserved area from the
- * first 2 MiB boundary at or after +12 KiB; the namespace as it is.
+ * first 2 MiB boundary at or after +12 KiB to the namespace end (rounded
+ * down to 2 MiB): a namespace libnvdimm rounded up to the region alignment
+ * leaves no tail that is neither reported nor usable.
  *
  * Return: 0, -ENOSPC when the namespace is smaller than the plan, or the
  * planner's/encoder's errno.
@@ -218,12 +246,13 @@ int ndxen_encode_for(const struct ndxen_live *l,
 	rc = xpv_pmem_plan(l->region_spa, l->region_size, l->ns_spa, sizes, &g);
 	if (rc)
 		return rc;
-	if (g.ns_size > l->ns_size) {
+	rc = xpv_pmem_fit(&g, l->ns_size);
+	if (rc) {
 		if (reason)
-			*reason = XPV_PMEM_SB_TOO_SMALL;
-		return -ENOSPC;
+			*reason = rc == -ENOSPC ? XPV_PMEM_SB_TOO_SMALL :
+				  XPV_PMEM_SB_WRAP;
+		return rc;
 	}
-	g.ns_size = l->ns_size;
 	return xpv_pmem_sb_encode(sb, &g, uuid, l->parent_uuid, reason);
 }
 

@@ -54,6 +54,12 @@ int ndxen_sysfs_write(const char *path, const char *val);
 int ndxen_sysfs_read_ull(const char *path, int base, unsigned long long *v);
 int ndxen_ns_attr(const char *ns, const char *attr, char *buf, size_t len);
 int ndxen_ns_driver(const char *ns, char *buf, size_t len);
+bool ndxen_list_has(const char *list, const char *name);
+bool ndxen_xen_owns(const char *ns);
+
+/* realloc used by ndxen_run_ndctl() (tests make it fail). */
+extern void *(*ndxen_realloc)(void *p, size_t n);
+int ndxen_run_ndctl(char **args, struct json_object **out);
 
 struct json_object *ndxen_json_hex(unsigned long long v);
 struct json_object *ndxen_json_size(unsigned long long v);
@@ -79,19 +85,29 @@ struct ndxen_live {
 
 /**
  * struct ndxen_copies - both info block copies as read from media
- * @primary: the block at +4 KiB.
- * @backup:  the block at +8 KiB.
+ * @primary:     the block at +4 KiB.
+ * @backup:      the block at +8 KiB.
+ * @primary_err: 0, or -EIO when the primary could not be read (bad block).
+ * @backup_err:  likewise for the backup.
  */
 struct ndxen_copies {
 	struct xpv_pmem_sb primary;
 	struct xpv_pmem_sb backup;
+	int primary_err;
+	int backup_err;
 };
 
-/* pwrite used by the media writer (tests replace it to simulate crashes). */
+/*
+ * pwrite/pread used on media (tests replace them to simulate crashes and
+ * bad blocks).
+ */
 extern ssize_t (*ndxen_pwrite)(int fd, const void *buf, size_t n, off_t off);
+extern ssize_t (*ndxen_pread)(int fd, void *buf, size_t n, off_t off);
 
 void ndxen_live_to_kernel(const struct ndxen_live *l, struct xpv_pmem_live *k);
 int ndxen_read_copies(int fd, struct ndxen_copies *c);
+int ndxen_choose(const struct ndxen_copies *c, const struct xpv_pmem_live *k,
+		 struct xpv_pmem_sb_choice *ch);
 int ndxen_write_block(int fd, const struct xpv_pmem_sb *sb, bool zero_header);
 int ndxen_repair(int fd, const struct ndxen_copies *c,
 		 const struct xpv_pmem_sb_choice *ch);
@@ -172,6 +188,10 @@ struct ndxen_range {
 	unsigned long long size;
 };
 
+struct fiemap;
+int ndxen_fiemap_ranges(const struct fiemap *fm, unsigned long long fsize,
+			unsigned long long base, struct ndxen_range **out,
+			unsigned int *nr, char *why, size_t whylen);
 int ndxen_file_extents(int fd, unsigned long long base,
 		       struct ndxen_range **out, unsigned int *nr,
 		       char *why, size_t whylen);

@@ -7,11 +7,17 @@
  * libnvdimm allocates it at the region start.  Its info blocks are written
  * the way ndctl wipes its own: force raw mode, enable (nd_pmem binds it as
  * a raw disk; xen_pmem refuses raw-mode namespaces), O_DIRECT|O_EXCL I/O,
- * disable, raw mode off.  Then it is handed to xen_pmem by an explicit
+ * disable, raw mode off.  Then "reserve" hands it to xen_pmem by an explicit
  * bind (ndctl's enable tries every driver, in no fixed order); without the
- * module it stays disabled and is claimed when xen_pmem loads.
+ * module it is left as it was found (bound to nd_pmem again, or disabled)
+ * and xen_pmem claims it when it loads.  "check" always leaves it as it
+ * was found, and never lets xen_pmem repair behind its back: a namespace
+ * whose media need a repair is left disabled instead of bound to a driver
+ * that would rewrite them.
  *
- * A namespace xen_pmem has reported is never touched: Xen owns its
+ * A namespace whose reserved range the hypervisor may own (xen_pmem's
+ * xen_owns: reported, or refused without saying nothing was taken, bound
+ * or left unbound with its fence) is never read or written: Xen owns its
  * reserved area until reboot.
  *
  * Copyright (c) 2026 The xen-pviommu authors.
@@ -84,6 +90,18 @@ static bool ndxen_is_reported(const char *ns)
 	char st[32];
 
 	return !ndxen_state(ns, st, sizeof(st)) && !strcmp(st, "reported");
+}
+
+static bool ndxen_module_loaded(void)
+{
+	return !access(NDXEN_SYS_DRIVER, F_OK);
+}
+
+/* The "action" of a namespace the hypervisor may own: nothing. */
+static const char *ndxen_owned_action(const char *ns)
+{
+	return ndxen_is_reported(ns) ? "none (reported: Xen owns it)" :
+	       "none (Xen may own it)";
 }
 
 static void ndxen_live_of(struct ndctl_namespace *ndns, struct ndxen_live *l)
@@ -186,9 +204,16 @@ retry:
 
 /* ---- raw access ------------------------------------------------------- */
 
+/**
+ * struct ndxen_raw - a raw-mode session on a namespace
+ * @ndns: the namespace.
+ * @fd:   its raw disk, O_DIRECT|O_EXCL.
+ * @orig: the driver it was bound to before ("" for none), to leave it so.
+ */
 struct ndxen_raw {
 	struct ndctl_namespace *ndns;
 	int fd;
+	char orig[64];
 };
 
 /*
@@ -204,6 +229,8 @@ static int ndxen_raw_open(struct ndctl_namespace *ndns, struct ndxen_raw *r)
 
 	r->ndns = ndns;
 	r->fd = -1;
+	if (ndxen_ns_driver(ns, r->orig, sizeof(r->orig)))
+		r->orig[0] = '\0';
 	/*
 	 * disable_safe() probes the namespace's disk for users; xen_pmem's
 	 * namespaces have none (and libndctl then opens "/dev/").
@@ -255,23 +282,57 @@ static void ndxen_raw_close(struct ndxen_raw *r)
 	ndctl_namespace_set_raw_mode(r->ndns, 0);
 }
 
-/*
- * Bind @ns to xen_pmem.  Return: 0, 1 when the module is not loaded (the
- * namespace is left disabled; the module claims it when it loads), or
- * -errno from the bind.
- */
-static int ndxen_hand_over(const char *ns)
+/* Bind @ns to driver @drv.  Return: 0 or -errno (printed). */
+static int ndxen_bind(const char *ns, const char *drv)
 {
+	char path[PATH_MAX], cur[64];
 	int rc;
 
-	if (access(NDXEN_SYS_DRIVER, F_OK)) {
-		ndxen_info(ns, "xen_pmem is not loaded: left disabled, claimed when it loads\n");
-		return 1;
-	}
-	rc = ndxen_sysfs_write(NDXEN_SYS_DRIVER "/bind", ns);
+	if (!ndxen_ns_driver(ns, cur, sizeof(cur)) && !strcmp(cur, drv))
+		return 0;
+
+	snprintf(path, sizeof(path), "/sys/bus/nd/drivers/%s/bind", drv);
+	rc = ndxen_sysfs_write(path, ns);
 	if (rc)
-		ndxen_err(ns, "xen_pmem refused it: %s\n", strerror(-rc));
+		ndxen_err(ns, "%s refused it: %s\n", drv, strerror(-rc));
 	return rc;
+}
+
+/*
+ * ndxen_leave() - where a namespace goes after a raw session
+ * @ns:       the namespace (disabled, raw mode off)
+ * @orig:     the driver it was bound to before ("" for none)
+ * @clean:    its media need no repair (both copies valid and equal)
+ * @handover: "reserve": give it to xen_pmem when the module is loaded
+ *
+ * Otherwise it is left as it was found: bound again to @orig, or disabled.
+ * Binding to xen_pmem (or to nd_pmem, which xen_pmem takes over) lets the
+ * module repair the info block; without @clean that is not done, and the
+ * namespace is left disabled with a line saying so.
+ *
+ * Return: 0 or -errno of the bind.
+ */
+static int ndxen_leave(const char *ns, const char *orig, bool clean,
+		       bool handover)
+{
+	bool loaded = ndxen_module_loaded();
+
+	if (handover && loaded)
+		return ndxen_bind(ns, NDXEN_DRIVER);
+	if (!*orig) {
+		if (handover)
+			ndxen_info(ns, "xen_pmem is not loaded: left disabled, claimed when it loads\n");
+		return 0;
+	}
+	if (!clean && loaded) {
+		ndxen_info(ns, "left disabled, not bound to %s again: xen_pmem would rewrite its info block (ndctl-xen check --repair does it)\n",
+			   orig);
+		return 0;
+	}
+	if (handover)
+		ndxen_info(ns, "xen_pmem is not loaded: bound to %s again, as found; xen_pmem takes it over when it loads\n",
+			   orig);
+	return ndxen_bind(ns, orig);
 }
 
 /* ---- verify / write --------------------------------------------------- */
@@ -295,11 +356,12 @@ static void ndxen_json_check(struct json_object *j,
 /*
  * Verify the blocks of @ndns through raw access; write a fresh block when
  * there is none (or when @force and both are invalid); repair when one is
- * bad when @repair.  @action says what was done.
+ * bad when @repair.  @action says what was done.  Then leave the
+ * namespace (ndxen_leave()) as @handover says.
  */
 static int ndxen_media(struct ndctl_namespace *ndns,
 		       const struct ndxen_resv_opts *o, bool repair,
-		       bool fresh_ok, struct json_object *j)
+		       bool fresh_ok, bool handover, struct json_object *j)
 {
 	const char *ns = ndctl_namespace_get_devname(ndns);
 	struct ndxen_copies *c;
@@ -310,8 +372,9 @@ static int ndxen_media(struct ndctl_namespace *ndns,
 	struct ndxen_raw r;
 	enum xpv_pmem_sb_reason why;
 	const char *action = "none";
+	bool clean = false;
 	uuid_t uu;
-	int rc;
+	int rc, lrc;
 
 	c = calloc(1, sizeof(*c));
 	sb = calloc(1, sizeof(*sb));
@@ -320,8 +383,11 @@ static int ndxen_media(struct ndctl_namespace *ndns,
 		goto out_free;
 	}
 	rc = ndxen_raw_open(ndns, &r);
-	if (rc)
+	if (rc) {
+		/* Nothing was read: back to where it was, as it was. */
+		ndxen_leave(ns, r.orig, true, false);
 		goto out_free;
+	}
 	ndxen_live_of(ndns, &l);
 	ndxen_live_to_kernel(&l, &klive);
 	rc = ndxen_read_copies(r.fd, c);
@@ -330,9 +396,15 @@ static int ndxen_media(struct ndctl_namespace *ndns,
 			  strerror(-rc));
 		goto out_close;
 	}
-	xpv_pmem_sb_choose(&c->primary, &c->backup, &klive, &ch);
+	if (c->primary_err || c->backup_err)
+		ndxen_err(ns, "info block %s unreadable (media error): treated as bad\n",
+			  c->primary_err && c->backup_err ?
+			  "primary and backup" : c->primary_err ? "primary" :
+			  "backup");
+	ndxen_choose(c, &klive, &ch);
 	if (ch.use == XPV_PMEM_SB_USE_NONE) {
-		bool blank = ndxen_block_blank(&c->primary) &&
+		bool blank = !c->primary_err && !c->backup_err &&
+			     ndxen_block_blank(&c->primary) &&
 			     ndxen_block_blank(&c->backup);
 
 		if (!fresh_ok || !(blank || (o && o->force))) {
@@ -361,8 +433,7 @@ static int ndxen_media(struct ndctl_namespace *ndns,
 		}
 		rc = ndxen_read_copies(r.fd, c);
 		if (!rc)
-			rc = xpv_pmem_sb_choose(&c->primary, &c->backup,
-						&klive, &ch);
+			rc = ndxen_choose(c, &klive, &ch);
 		if (rc || ch.use != XPV_PMEM_SB_USE_PRIMARY ||
 		    ch.repair_backup) {
 			ndxen_err(ns, "info blocks did not read back valid\n");
@@ -370,6 +441,7 @@ static int ndxen_media(struct ndctl_namespace *ndns,
 			goto out_close;
 		}
 		action = "written";
+		clean = true;
 	} else if (ch.repair_primary || ch.repair_backup) {
 		if (repair) {
 			rc = ndxen_repair(r.fd, c, &ch);
@@ -382,14 +454,21 @@ static int ndxen_media(struct ndctl_namespace *ndns,
 				 "repaired backup";
 			ndxen_info(ns, "%s from the %s copy\n", action,
 				   ch.repair_primary ? "backup" : "primary");
+			clean = true;
 		} else {
 			action = ch.repair_primary ? "primary needs repair" :
 				 "backup needs repair";
 		}
+	} else {
+		clean = true;
 	}
 	ndxen_json_check(j, &ch, action);
 out_close:
 	ndxen_raw_close(&r);
+	/* Also after a failure: the namespace goes back as it was found. */
+	lrc = ndxen_leave(ns, r.orig, clean && !rc, handover);
+	if (!rc)
+		rc = lrc;
 out_free:
 	free(sb);
 	free(c);
@@ -508,9 +587,12 @@ struct json_object *ndxen_json_reservation(struct ndctl_namespace *ndns)
 		drv[0] = '\0';
 	json_object_object_add(j, "driver",
 			       json_object_new_string(*drv ? drv : "none"));
+	json_object_object_add(j, "xen_owns",
+			       json_object_new_boolean(ndxen_xen_owns(ns)));
 	if (strcmp(drv, NDXEN_DRIVER)) {
-		json_object_object_add(j, "state",
-				       json_object_new_string("unclaimed"));
+		/* Unbound but fenced by xen_pmem: an "orphan". */
+		json_object_object_add(j, "state", json_object_new_string(
+			ndxen_xen_owns(ns) ? "orphan" : "unclaimed"));
 		return j;
 	}
 	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
@@ -536,10 +618,14 @@ struct json_object *ndxen_json_reservation(struct ndctl_namespace *ndns)
  * xen_pmem when it is loaded
  * @region: a pmem region
  * @o:      sizes, --force
- * @out:    the reservation's JSON object (with "action")
+ * @out:    the reservation's JSON object (with "media": "action" and, when
+ *          the blocks were read, each copy's verdict), also on failure
+ *          once a reservation namespace exists; NULL otherwise
  *
  * Idempotent: a valid reservation is left byte for byte as it is (a bad
- * copy is repaired from the good one); a reported one is not even read.
+ * copy is repaired from the good one); one the hypervisor may own is not
+ * even read (left unbound, it is handed back to xen_pmem, which adopts its
+ * fence).
  *
  * Return: 0 or -errno (the error was printed, naming the object).
  */
@@ -551,6 +637,7 @@ int ndxen_reserve(struct ndctl_region *region,
 	struct ndctl_namespace *ndns, *other;
 	bool created = false;
 	const char *ns;
+	char drv[64];
 	int rc;
 
 	*out = NULL;
@@ -579,21 +666,22 @@ int ndxen_reserve(struct ndctl_region *region,
 		created = true;
 	}
 	ns = ndctl_namespace_get_devname(ndns);
-	if (!created && ndxen_is_reported(ns)) {
+	if (!created && ndxen_xen_owns(ns)) {
 		json_object_object_add(media, "action",
-				       json_object_new_string("none (reported: Xen owns it)"));
+				       json_object_new_string(ndxen_owned_action(ns)));
+		rc = 0;
+		if (ndxen_ns_driver(ns, drv, sizeof(drv)) || !*drv) {
+			/* Unbound with its fence kept: xen_pmem adopts it. */
+			ndxen_info(ns, "the hypervisor may own its reserved area: handed back to xen_pmem, media not touched\n");
+			rc = ndxen_bind(ns, NDXEN_DRIVER);
+		}
 	} else {
-		rc = ndxen_media(ndns, o, true, true, media);
-		if (rc) {
-			if (created)
-				ndctl_namespace_delete(ndns);
+		rc = ndxen_media(ndns, o, true, true, true, media);
+		if (rc && created) {
+			ndctl_namespace_delete(ndns);
 			goto out;
 		}
-		rc = ndxen_hand_over(ns);
-		if (rc < 0)
-			goto out;
 	}
-	rc = 0;
 	*out = ndxen_json_reservation(ndns);
 	json_object_object_add(*out, "media", media);
 	media = NULL;
@@ -604,27 +692,28 @@ out:
 
 /*
  * ndxen_check() - validate (and with @repair, repair) the info blocks of a
- * reservation namespace not reported to Xen, then hand it back.
+ * reservation namespace the hypervisor does not own
+ *
+ * Without @repair nothing is written, by the tool or by xen_pmem: the
+ * namespace is left as it was found (bound to the same driver again, or
+ * disabled), except that one whose media need a repair is not bound to a
+ * driver that would make it (it is left disabled, and said so).
+ *
  * Return: 0 when the media is usable, -EBADMSG when both copies are bad,
- * -EBUSY when reported, or -errno.
+ * or -errno.  A namespace the hypervisor may own is not read: 0.
  */
 int ndxen_check(struct ndctl_namespace *ndns, bool repair,
 		struct json_object **out)
 {
 	const char *ns = ndctl_namespace_get_devname(ndns);
 	struct json_object *media = json_object_new_object();
-	int rc, hrc;
+	int rc = 0;
 
-	if (ndxen_is_reported(ns)) {
+	if (ndxen_xen_owns(ns))
 		json_object_object_add(media, "action",
-				       json_object_new_string("none (reported: Xen owns it)"));
-		rc = 0;
-	} else {
-		rc = ndxen_media(ndns, NULL, repair, false, media);
-		hrc = ndxen_hand_over(ns);
-		if (!rc && hrc < 0)
-			rc = hrc;
-	}
+				       json_object_new_string(ndxen_owned_action(ns)));
+	else
+		rc = ndxen_media(ndns, NULL, repair, false, false, media);
 	*out = ndxen_json_reservation(ndns);
 	json_object_object_add(*out, "media", media);
 	return rc;
@@ -656,6 +745,10 @@ int ndxen_release(struct ndctl_region *region, bool force,
 	ns = ndctl_namespace_get_devname(ndns);
 	if (ndxen_is_reported(ns)) {
 		ndxen_err(ns, "reported: Xen owns its reserved area until reboot\n");
+		return -EBUSY;
+	}
+	if (ndxen_xen_owns(ns)) {
+		ndxen_err(ns, "the hypervisor may own its reserved area (xen_pmem keeps it fenced until reboot): not released\n");
 		return -EBUSY;
 	}
 	if (!force) {

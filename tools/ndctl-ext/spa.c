@@ -50,9 +50,10 @@ static const struct {
 	{ FIEMAP_EXTENT_DELALLOC, "not allocated yet (delayed allocation)" },
 	{ FIEMAP_EXTENT_ENCODED, "encoded (compressed)" },
 	{ FIEMAP_EXTENT_DATA_ENCRYPTED, "encrypted" },
-	{ FIEMAP_EXTENT_NOT_ALIGNED, "not block aligned" },
-	{ FIEMAP_EXTENT_DATA_INLINE, "inline data" },
+	/* Before NOT_ALIGNED, which inline and tail data come with. */
+	{ FIEMAP_EXTENT_DATA_INLINE, "inline data (stored in the inode, not on pmem pages)" },
 	{ FIEMAP_EXTENT_DATA_TAIL, "packed with other files' tails" },
+	{ FIEMAP_EXTENT_NOT_ALIGNED, "not block aligned" },
 	{ FIEMAP_EXTENT_UNWRITTEN, "unwritten (preallocated, never written): write it first" },
 	{ FIEMAP_EXTENT_SHARED, "shared with another file (reflink)" },
 };
@@ -90,8 +91,9 @@ static struct fiemap *ndxen_fiemap(int fd, unsigned int count, int *err)
 }
 
 /*
- * ndxen_file_extents() - the SPA ranges of an open regular file
- * @fd:     the file
+ * ndxen_fiemap_ranges() - the SPA ranges of a file from its FIEMAP extents
+ * @fm:     the extents (as FS_IOC_FIEMAP returned them)
+ * @fsize:  the file size in bytes (rounded up to pages here)
  * @base:   SPA of byte 0 of its filesystem's block device
  * @out:    malloc'd ranges (file offset, SPA, size), physically contiguous
  *          neighbours merged; free() it
@@ -99,62 +101,34 @@ static struct fiemap *ndxen_fiemap(int fd, unsigned int count, int *err)
  * @why:    on refusal, one line saying why
  * @whylen: size of @why
  *
+ * Pure: unit tested on synthetic extents (shared, inline, unwritten...),
+ * which no filesystem the tests can mount produces on demand.
+ *
  * Return: 0; -EINVAL for a file Xen cannot map as it is (@why says why);
- * -EOPNOTSUPP when the filesystem has no FIEMAP; -EAGAIN when the file
- * kept changing; other -errno.
+ * -ENOMEM.
  */
-int ndxen_file_extents(int fd, unsigned long long base,
-		       struct ndxen_range **out, unsigned int *nr,
-		       char *why, size_t whylen)
+int ndxen_fiemap_ranges(const struct fiemap *fm, unsigned long long fsize,
+			unsigned long long base, struct ndxen_range **out,
+			unsigned int *nr, char *why, size_t whylen)
 {
 	unsigned long long end, next = 0;
-	struct ndxen_range *r = NULL;
-	struct fiemap *fm = NULL;
-	unsigned int i, n = 0, tries;
-	struct stat st;
+	struct ndxen_range *r;
+	unsigned int i, n = fm->fm_mapped_extents;
 	int err = 0;
 
 	*out = NULL;
 	*nr = 0;
 	why[0] = '\0';
-	if (fstat(fd, &st))
-		return -errno;
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "not a regular file");
-		return -EINVAL;
-	}
-	if (!st.st_size) {
+	if (!fsize) {
 		snprintf(why, whylen, "empty file");
 		return -EINVAL;
 	}
-	end = ((unsigned long long)st.st_size + NDXEN_PAGE - 1) &
-	      ~(NDXEN_PAGE - 1);
-	/* Count, then fetch; retry if the file changed in between. */
-	for (tries = 0; tries < 4; tries++) {
-		fm = ndxen_fiemap(fd, 0, &err);
-		if (!fm)
-			return err;
-		n = fm->fm_mapped_extents;
-		free(fm);
-		fm = ndxen_fiemap(fd, n + 1, &err);
-		if (!fm)
-			return err;
-		if (fm->fm_mapped_extents <= n)
-			break;
-		free(fm);
-		fm = NULL;
-	}
-	if (!fm)
-		return -EAGAIN;
-	n = fm->fm_mapped_extents;
+	end = (fsize + NDXEN_PAGE - 1) & ~(NDXEN_PAGE - 1);
 	r = calloc(n ? n : 1, sizeof(*r));
-	if (!r) {
-		free(fm);
+	if (!r)
 		return -ENOMEM;
-	}
-	*nr = 0;
 	for (i = 0; i < n && next < end; i++) {
-		struct fiemap_extent *e = &fm->fm_extents[i];
+		const struct fiemap_extent *e = &fm->fm_extents[i];
 		unsigned long long len = e->fe_length;
 		struct ndxen_range *last = *nr ? &r[*nr - 1] : NULL;
 
@@ -195,7 +169,6 @@ int ndxen_file_extents(int fd, unsigned long long base,
 		err = -EINVAL;
 	}
 out:
-	free(fm);
 	if (err) {
 		free(r);
 		*nr = 0;
@@ -203,6 +176,64 @@ out:
 	}
 	*out = r;
 	return 0;
+}
+
+/*
+ * ndxen_file_extents() - the SPA ranges of an open regular file
+ * @fd:     the file
+ * @base:   SPA of byte 0 of its filesystem's block device
+ * @out:    see ndxen_fiemap_ranges()
+ * @nr:     number of ranges
+ * @why:    on refusal, one line saying why
+ * @whylen: size of @why
+ *
+ * Return: 0; -EINVAL for a file Xen cannot map as it is (@why says why);
+ * -EOPNOTSUPP when the filesystem has no FIEMAP; -EAGAIN when the file
+ * kept changing; other -errno.
+ */
+int ndxen_file_extents(int fd, unsigned long long base,
+		       struct ndxen_range **out, unsigned int *nr,
+		       char *why, size_t whylen)
+{
+	struct fiemap *fm = NULL;
+	unsigned int n, tries;
+	struct stat st;
+	int err = 0;
+
+	*out = NULL;
+	*nr = 0;
+	why[0] = '\0';
+	if (fstat(fd, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "not a regular file");
+		return -EINVAL;
+	}
+	if (!st.st_size) {
+		snprintf(why, whylen, "empty file");
+		return -EINVAL;
+	}
+	/* Count, then fetch; retry if the file changed in between. */
+	for (tries = 0; tries < 4; tries++) {
+		fm = ndxen_fiemap(fd, 0, &err);
+		if (!fm)
+			return err;
+		n = fm->fm_mapped_extents;
+		free(fm);
+		fm = ndxen_fiemap(fd, n + 1, &err);
+		if (!fm)
+			return err;
+		if (fm->fm_mapped_extents <= n)
+			break;
+		free(fm);
+		fm = NULL;
+	}
+	if (!fm)
+		return -EAGAIN;
+	err = ndxen_fiemap_ranges(fm, (unsigned long long)st.st_size, base,
+				  out, nr, why, whylen);
+	free(fm);
+	return err;
 }
 
 /*

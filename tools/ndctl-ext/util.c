@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ndctl-xen.h"
 
 int ndxen_verbose;
 bool ndxen_human;
+void *(*ndxen_realloc)(void *p, size_t n) = realloc;
 
 static void ndxen_vmsg(const char *level, const char *obj, const char *fmt,
 		       va_list ap)
@@ -238,6 +240,43 @@ int ndxen_ns_driver(const char *ns, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * ndxen_list_has() - whether @list (one name per line, as sysfs prints
+ * lists) holds exactly @name.
+ */
+bool ndxen_list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (len == n && !strncmp(p, name, n))
+			return true;
+		p = eol ? eol + 1 : NULL;
+	}
+	return false;
+}
+
+/*
+ * ndxen_xen_owns() - whether xen_pmem says the hypervisor may own the
+ * reserved range of @ns: its xen_pmem/xen_owns while bound, or the
+ * driver's xen_owned list (which also names namespaces unbound with their
+ * fence kept).  False when the module is not loaded.
+ */
+bool ndxen_xen_owns(const char *ns)
+{
+	char buf[4096];
+
+	if (!ndxen_ns_attr(ns, "xen_owns", buf, sizeof(buf)))
+		return !strcmp(buf, "1");
+	if (ndxen_sysfs_read(NDXEN_SYS_DRIVER "/xen_owned", buf, sizeof(buf)))
+		return false;
+	return ndxen_list_has(buf, ns);
+}
+
 /* ndxen_json_hex() - an address, as ndctl prints them ("0x..."). */
 struct json_object *ndxen_json_hex(unsigned long long v)
 {
@@ -267,4 +306,91 @@ void ndxen_json_print(struct json_object *jobj)
 		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	fflush(stdout);
 	json_object_put(jobj);
+}
+
+/*
+ * ndxen_run_ndctl() - run ndctl (or $NDCTL) with @args (@args[0] is set
+ * here); its stdout is returned parsed in @out (NULL when it printed no
+ * JSON, which is passed through to our stdout instead).
+ *
+ * The pipe is always read to its end, also when memory runs out, so the
+ * child never blocks on a full pipe and waitpid() always returns.
+ *
+ * Return: 0, -ENOMEM (output lost; the child still ran to its end),
+ * -EINTR (killed by a signal), -(its exit status), or -errno of
+ * pipe/fork/waitpid.
+ */
+int ndxen_run_ndctl(char **args, struct json_object **out)
+{
+	const char *ndctl = getenv("NDCTL");
+	char buf[4096], *text = NULL;
+	bool nomem = false;
+	int pfd[2], status;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	*out = NULL;
+	if (!ndctl || !*ndctl)
+		ndctl = "ndctl";
+	args[0] = (char *)ndctl;
+	if (pipe(pfd))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -errno;
+	}
+	if (!pid) {
+		dup2(pfd[1], STDOUT_FILENO);
+		close(pfd[0]);
+		close(pfd[1]);
+		execvp(ndctl, args);
+		fprintf(stderr, "ndctl-xen: error: cannot run %s: %s\n", ndctl,
+			strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	while ((n = read(pfd[0], buf, sizeof(buf))) != 0) {
+		char *t;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (nomem)
+			continue;	/* drain */
+		t = ndxen_realloc(text, len + (size_t)n + 1);
+		if (!t) {
+			nomem = true;
+			continue;
+		}
+		text = t;
+		memcpy(text + len, buf, (size_t)n);
+		len += (size_t)n;
+		text[len] = '\0';
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			free(text);
+			return -errno;
+		}
+	}
+	if (nomem) {
+		free(text);
+		ndxen_err(ndctl, "out of memory reading its output\n");
+		return -ENOMEM;
+	}
+	if (text)
+		*out = json_tokener_parse(text);
+	if (text && !*out)
+		fputs(text, stdout);
+	free(text);
+	if (!WIFEXITED(status))
+		return -EINTR;
+	return WEXITSTATUS(status) ? -WEXITSTATUS(status) : 0;
 }

@@ -15,8 +15,12 @@
  *   pmem_t unbind NS                 unbind NS from its driver
  *   pmem_t release NS                unbind NS, raw mode off, leave it
  *   pmem_t expect RSPA RSIZE NSSPA NSSIZE [PAGE_INFO]
- *                                    the report the sizing rule gives, in
- *                                    the stub's "pmem" view format
+ *                                    the report the layout gives (reserved
+ *                                    area from the first 2 MiB boundary
+ *                                    after +12 KiB to the namespace end),
+ *                                    in the stub's "pmem" view format; fails
+ *                                    when that is smaller than the sizing
+ *                                    rule
  *   pmem_t pagemap FILE              mmap FILE, touch every page, print the
  *                                    SPA ranges /proc/self/pagemap gives:
  *                                    "OFFSET 0xSPA SIZE" per range
@@ -25,6 +29,9 @@
  *   pmem_t memread PHYS LEN          LEN bytes of physical memory through an
  *                                    mmap of /dev/mem (read(2) of /dev/mem
  *                                    stops at the end of RAM), to stdout
+ *   pmem_t memwrite PHYS FILE        write FILE's bytes at PHYS the same way
+ *                                    (read back), e.g. to damage a block
+ *                                    while xen_pmem holds the namespace
  *
  * The checksum and the sizing rule are written again here from the
  * specification (Documentation/pmem.rst), not taken from drivers/lib, so
@@ -79,19 +86,19 @@ static const struct field {
 	FLD(signature, F_SIG),
 	FLD(uuid, F_UUID),
 	FLD(parent_uuid, F_UUID),
-	FLD(flags, F_NUM),
 	FLD(version_major, F_NUM),
 	FLD(version_minor, F_NUM),
+	FLD(reserved, F_NUM),
 	FLD(covered_spa, F_NUM),
 	FLD(covered_size, F_NUM),
 	FLD(rsv_off, F_NUM),
 	FLD(rsv_size, F_NUM),
-	FLD(ns_spa, F_NUM),
-	FLD(ns_size, F_NUM),
 	FLD(page_size, F_NUM),
 	FLD(page_info_size, F_NUM),
 	FLD(m2p_entry_size, F_NUM),
 	FLD(compat_m2p_entry_size, F_NUM),
+	FLD(ns_spa, F_NUM),
+	FLD(ns_size, F_NUM),
 	FLD(checksum, F_NUM),
 #undef FLD
 };
@@ -374,7 +381,7 @@ static u64 dn(u64 x, u64 a)
 static int cmd_expect(int argc, char **argv)
 {
 	u64 rspa, rsize, nsspa, nssize, pi = 32, s, e, ft, m2p, cm2p = 0, rsv;
-	u64 rsv_s;
+	u64 rsv_s, rsv_e;
 
 	if (argc < 6)
 		return fail("expect: RSPA RSIZE NSSPA NSSIZE [PI]", EINVAL);
@@ -397,10 +404,14 @@ static int cmd_expect(int argc, char **argv)
 	}
 	rsv = up(ft, TWO_MIB) + up(m2p, TWO_MIB) + up(cm2p, TWO_MIB) + TWO_MIB;
 	rsv_s = up(nsspa + 3 * 4096, TWO_MIB);
+	rsv_e = dn(nsspa + nssize, TWO_MIB);
+	if (rsv_e < rsv_s + rsv)
+		return fail("expect: namespace smaller than the sizing rule",
+			    ENOSPC);
 	printf("region 0x%llx-0x%llx reserved 0x%llx-0x%llx data 0x%llx-0x%llx\n",
 	       (unsigned long long)s, (unsigned long long)e,
 	       (unsigned long long)(rsv_s >> 12),
-	       (unsigned long long)((rsv_s + rsv) >> 12),
+	       (unsigned long long)(rsv_e >> 12),
 	       (unsigned long long)((nsspa + nssize) >> 12),
 	       (unsigned long long)e);
 	return 0;
@@ -502,6 +513,39 @@ static int cmd_memread(const char *a, const char *l)
 	return 0;
 }
 
+static int cmd_memwrite(const char *a, const char *path)
+{
+	unsigned long long phys = strtoull(a, NULL, 0), base, span;
+	static u8 buf[1 << 20];
+	ssize_t len;
+	u8 *p;
+	int fd, in;
+
+	in = open(path, O_RDONLY);
+	if (in < 0)
+		return fail(path, errno);
+	len = read(in, buf, sizeof(buf));
+	close(in);
+	if (len <= 0)
+		return fail(path, len < 0 ? errno : EINVAL);
+	base = dn(phys, 4096);
+	span = up(phys + (u64)len, 4096) - base;
+	fd = open("/dev/mem", O_RDWR | O_SYNC);
+	if (fd < 0)
+		return fail("/dev/mem", errno);
+	p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 (off_t)base);
+	if (p == MAP_FAILED)
+		return fail("mmap /dev/mem", errno);
+	/* O_SYNC: an uncached mapping, no msync (/dev/mem has no fsync). */
+	memcpy(p + (phys - base), buf, (size_t)len);
+	if (memcmp(p + (phys - base), buf, (size_t)len))
+		return fail("memwrite: read back differs", EIO);
+	munmap(p, span);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -525,6 +569,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc, argv);
 	if (argc == 4 && !strcmp(argv[1], "memread"))
 		return cmd_memread(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "memwrite"))
+		return cmd_memwrite(argv[2], argv[3]);
 usage:
 	fprintf(stderr, "usage: see the comment at the top of pmem_t.c\n");
 	return 2;

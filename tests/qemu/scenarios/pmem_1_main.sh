@@ -6,8 +6,10 @@
 # /proc/iomem, unmappable through /dev/mem and unclaimable by nd_pmem; the
 # fsdax data namespace carries a DAX-mounted filesystem (write, remount,
 # read back, compare); the module is pinned while the report is live;
-# unbind keeps the fence, rebind adopts it; reload re-derives an identical
-# report.  The later pmem_* scenarios of this boot use the media it leaves
+# unbind keeps the fence (an orphan the tool recognises as Xen's: list,
+# check and release leave it alone), "ndctl-xen reserve" hands it back and
+# the fence is adopted; reload re-derives an identical report.  The module
+# has no nd alias (udev must not load it on every host).  The later pmem_* scenarios of this boot use the media it leaves
 # (reservation namespace0.0; data namespace0.1 whose filesystem holds
 # data.bin, a copy of /tmp/pmem-data.bin).
 # kernels: all
@@ -28,6 +30,8 @@ jget() {
 		head -n 1
 }
 
+t_eq "xen_pmem.ko carries no nd: alias" 0 \
+	"$(tr '\0' '\n' <$XPV_MODDIR/xen_pmem.ko | grep -c '^alias=nd:')"
 t_modprobe libnvdimm || exit 1
 t_insmod xen_pvcore || exit 1
 t_insmod xen_hvstub || exit 1
@@ -80,6 +84,8 @@ t_eq "stub recorded exactly one report, with the sizing rule's frames" \
 reports 1" "$(cat $STUB/pmem)"
 t_eq "state reported" reported "$(cat $X/state)"
 t_eq "last_error 0" 0 "$(cat $X/last_error)"
+t_eq "xen_owns 1; the driver lists it" "1 $RNS" \
+	"$(cat $X/xen_owns) $(cat /sys/bus/nd/drivers/xen_pmem/xen_owned)"
 t_eq "covered range = the region" "$rspa $rsize" \
 	"$(cat $X/covered_spa) $(cat $X/covered_size)"
 # 1022 MiB at 4 GiB: page_info 8 MiB + M2P 2 MiB + compat 2 MiB + spare 2 MiB.
@@ -134,8 +140,27 @@ t_dmesg_has "unbind says the range stays fenced" \
 t_eq "fence kept after unbind" 1 "$(grep -c 'Xen pmem reserved' /proc/iomem)"
 t_errno "nd_pmem cannot bind it: the reserved range is busy" EBUSY \
 	sh -c "echo $RNS >/sys/bus/nd/drivers/nd_pmem/bind"
-t_check "rebind to xen_pmem" \
-	sh -c "echo $RNS >/sys/bus/nd/drivers/xen_pmem/bind"
+t_eq "unbound: still listed as owned by Xen" $RNS \
+	"$(cat /sys/bus/nd/drivers/xen_pmem/xen_owned)"
+ndctl-xen list >/tmp/orphan.json
+t_eq "list: the unbound reservation is an orphan Xen may own" \
+	"none orphan true" \
+	"$(jget /tmp/orphan.json driver) $(jget /tmp/orphan.json state) $(jget /tmp/orphan.json xen_owns)"
+out=$(ndctl-xen release -r region0 --force 2>&1)
+t_eq "release of the orphan: exit 1" 1 $?
+t_check "release of the orphan: says Xen may own it" \
+	sh -c "echo '$out' | grep -q 'namespace0.0: the hypervisor may own its reserved area'"
+ndctl-xen check -r region0 >/tmp/ocheck.json
+t_eq "check of the orphan: exit 0, not read, left unbound" \
+	"0 none (Xen may own it) none" \
+	"$? $(jget /tmp/ocheck.json action) $(jget /tmp/ocheck.json driver)"
+ndctl-xen reserve -r region0 >/tmp/oreserve.json 2>/tmp/oreserve.err
+t_eq "reserve hands the orphan back: exit 0, media not touched, reported" \
+	"0 none (Xen may own it) reported" \
+	"$? $(jget /tmp/oreserve.json action) $(jget /tmp/oreserve.json state)"
+t_check "reserve says so" grep -q \
+	"namespace0.0: the hypervisor may own its reserved area: handed back to xen_pmem" \
+	/tmp/oreserve.err
 t_eq "rebound: reported again, identical (still one record)" \
 	"reported
 report 0 $expect

@@ -1,13 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # pmem_3_media: the info block on real media, edited between claims
 # through a raw-mode session (nd_pmem, O_DIRECT-free dd with fsync).
-#  - both copies bad -> refused, nothing fenced, nothing reported;
+#  - both copies bad -> refused, nothing fenced, nothing reported; and
+#    "ndctl-xen reserve" refuses too, with its per-copy JSON;
 #  - crafted geometries with valid checksums (reserved area over the info
-#    blocks, wraparound sums, misaligned, too small, wrong parent uuid,
-#    namespace moved, covered range beyond the region, unknown major, a
-#    libnvdimm signature) -> each refused with its errno and reason, in
-#    sysfs and in one kernel line, nothing reported;
+#    blocks, wraparound sums, misaligned, short of the namespace end, too
+#    small, wrong parent uuid, namespace moved, covered range beyond the
+#    region, unknown major, a libnvdimm signature) -> each refused with its
+#    errno and reason, in sysfs and in one kernel line, nothing reported;
+#  - a valid block that leaves no data area -> invalid, -ENOSPC, and the
+#    range attributes read ENXIO (not zeros);
 #  - primary bad -> repaired from the backup (and the reverse), reported;
+#  - a copy unreadable (media error, -EIO: QEMU's NVDIMM has no ARS or
+#    error injection, so xen_pmem's stub-only inject_eio hook fails the
+#    read the way nvdimm_read_bytes() does on a bad block) -> treated as
+#    bad and rewritten from the other; both unreadable -> refused, -EIO;
 #  - every 512-byte crash point of rewriting the block (backup first, then
 #    primary) with a new uuid -> recovers to the old or the new block, as
 #    the write order says, with both copies equal afterwards.
@@ -27,6 +34,10 @@ X=$NSD/$RNS/xen_pmem
 W=/tmp/pmem3
 
 mkdir -p $W
+jget() {
+	sed -n "s/^ *\"$2\":\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$1" |
+		head -n 1
+}
 t_modprobe libnvdimm || exit 1
 t_modprobe nfit || exit 1
 t_modprobe nd_pmem || exit 1
@@ -88,6 +99,16 @@ t_eq "both bad: nothing reported (only the module's op probe)" \
 	"reports 0 pmem_calls 1 pmem_ok 0 pmem_identical 0 " \
 	"$(tail -n 1 $STUB/pmem) $(stub_calls)"
 t_eq "both bad: module not pinned" 0 "$(cat /sys/module/xen_pmem/refcnt)"
+ndctl-xen reserve -r region0 >$W/refused.json 2>$W/refused.err
+t_eq "reserve, both bad: exit 1, the JSON still says why, per copy" \
+	"1 checksum mismatch checksum mismatch refused namespace0.0" \
+	"$? $(jget $W/refused.json primary) $(jget $W/refused.json backup) $(jget $W/refused.json action) $(jget $W/refused.json dev)"
+t_check "reserve, both bad: the error names the namespace and --force" \
+	grep -q "namespace0.0: both info block copies are invalid.*--force rewrites them" \
+	$W/refused.err
+t_eq "reserve, both bad: handed back to xen_pmem as found, still invalid" \
+	"xen_pmem invalid" \
+	"$(basename "$(readlink $NSD/$RNS/driver)") $(cat $X/state)"
 
 # ---- crafted geometries: valid checksums, both copies alike ------------------
 # craft DESC ERRNO REASON FIELD=VALUE...
@@ -117,8 +138,11 @@ craft "reserved size wrapping past 2^64" -75 \
 craft "covered range not 2 MiB aligned" -22 \
 	"covered or reserved range not 2 MiB aligned" \
 	covered_spa=$((rspa + 4096))
+craft "reserved area short of the namespace end" -22 \
+	"reserved area does not run to the namespace end" rsv_size=$((12 << 20))
 craft "reserved area too small" -28 \
-	"reserved area smaller than Xen needs" rsv_size=$((12 << 20))
+	"reserved area smaller than Xen needs" rsv_off=$((4 << 20)) \
+	rsv_size=$((12 << 20))
 craft "wrong parent uuid" -116 \
 	"written for another namespace (parent uuid)" \
 	parent_uuid=00112233445566778899aabbccddeeff
@@ -133,6 +157,22 @@ craft "a libnvdimm PFN block" -16 \
 	"namespace holds a libnvdimm PFN/DAX/BTT block" \
 	signature=NVDIMM_PFN_INFO
 t_eq "refusals never pin the module" 0 "$(cat /sys/module/xen_pmem/refcnt)"
+
+# A valid block whose covered range is just the namespace: no data area.
+cp $W/orig.p $W/c.p
+pmem_t set $W/c.p covered_size=$(cat $NSD/$RNS/size)
+t_dmesg_mark "no data area"
+put $W/c.p $W/c.p && pmem_t claim $RNS
+t_eq "no data area: invalid, ENOSPC, said why" \
+	"invalid -28 no data area left in the covered range primary" \
+	"$(cat $X/state) $(cat $X/last_error) $(cat $X/reason) $(cat $X/info_block)"
+t_errno "no data area: reserved_spa reads ENXIO, not zeros" ENXIO \
+	cat $X/reserved_spa
+t_errno "no data area: data_size reads ENXIO" ENXIO cat $X/data_size
+t_eq "no data area: the uuid is known" "$(fmt_uuid $uuid_a)" "$(cat $X/uuid)"
+t_eq "no data area: nothing fenced, nothing reported" \
+	"0 reports 0" \
+	"$(grep -c 'Xen pmem reserved' /proc/iomem) $(tail -n 1 $STUB/pmem)"
 
 # ---- one copy bad: repaired from the other, reported -------------------------
 t_check "restore the original blocks" put $W/orig.p $W/orig.b
@@ -167,6 +207,44 @@ t_eq "backup bad: the backup on media is the original again" \
 t_eq "one copy bad twice: still one record, re-reports identical" \
 	"$report
 reports 1" "$(cat $STUB/pmem)"
+
+# ---- unreadable copies (media errors) ------------------------------------------
+t_log "QEMU's NVDIMM: $(ndctl inject-error --block=1 --count=1 $RNS 2>&1 | tail -n 1)"
+echo 1 >$XP/forget
+t_dmesg_mark "primary unreadable"
+t_check "arm: the next claim cannot read the primary" \
+	sh -c "echo 1 >$XP/inject_eio"
+t_check "claim" pmem_t claim $RNS
+t_eq "primary unreadable: reported from the backup, primary rewritten" \
+	"reported backup primary" \
+	"$(cat $X/state) $(cat $X/info_block) $(cat $X/repaired)"
+t_dmesg_has "primary unreadable: said so" \
+	"namespace0.0: info block primary unreadable \(media error\): treated as bad"
+t_dmesg_has "primary unreadable: the rewrite is logged" \
+	"namespace0.0: primary info block unreadable \(media error\) \(invalid\): rewritten from the backup copy"
+t_eq "primary unreadable: same report, still one record" "$report
+reports 1" "$(cat $STUB/pmem)"
+t_eq "stats: one unreadable copy" "unreadable 1" "$(grep unreadable $XP/stats)"
+echo 1 >$XP/forget
+t_check "arm: the next claim cannot read the backup" \
+	sh -c "echo 2 >$XP/inject_eio"
+t_check "claim" pmem_t claim $RNS
+t_eq "backup unreadable: reported from the primary, backup rewritten" \
+	"reported primary backup" \
+	"$(cat $X/state) $(cat $X/info_block) $(cat $X/repaired)"
+echo 1 >$XP/forget
+t_check "arm: the next claim can read neither copy" \
+	sh -c "echo 3 >$XP/inject_eio"
+t_check "claim" pmem_t claim $RNS
+t_eq "both unreadable: invalid, EIO, nothing fenced or reported" \
+	"invalid -5 info block refused: primary: unreadable (media error); backup: unreadable (media error) 0" \
+	"$(cat $X/state) $(cat $X/last_error) $(cat $X/reason) $(grep -c 'Xen pmem reserved' /proc/iomem)"
+t_check "read back" get
+t_eq "unreadable copies: both copies on media are the original" \
+	"$(md5sum <$W/orig.p) $(md5sum <$W/orig.b)" \
+	"$(md5sum <$W/cur.p) $(md5sum <$W/cur.b)"
+t_errno "inject_eio: unknown bits refused" EINVAL \
+	sh -c "echo 4 >$XP/inject_eio"
 
 # ---- crash points of rewriting the block with a new uuid ---------------------
 # The writer writes the backup (8 sectors), then the primary (8 sectors),

@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # pmem_5_tool: the reservation namespace already bound to nd_pmem (no
 # softdep) is taken over when xen_pmem loads, and when nd_pmem binds it
-# later (bus notifier); not while its disk is open.  ndctl-xen is
+# later (bus notifier); not while its disk is open; unloading the module
+# while a takeover waits gives nothing away (no claim, no report, no WARN,
+# nd_pmem keeps the namespace).  ndctl-xen is
 # idempotent (reserve twice and check leave the media byte for byte),
 # check --repair fixes a bad copy, list/status report the module's view
 # (-u: human sizes), release refuses while reported and without --force,
 # then destroys only the reservation: the data namespace and its files
-# stay, and a reservation cannot be recreated behind them.  Runs last in
-# the pmem boot (it releases the reservation).
+# stay, and a reservation cannot be recreated behind them.  check and
+# reserve without the module leave a namespace nd_pmem had bound to
+# nd_pmem.  Re-running create-namespace --xen-reserve leaves the
+# reservation byte for byte and asks ndctl for another data namespace.
+# Runs last in the pmem boot (it releases the reservation).
 # kernels: all
 # needs: nvdimm
 # boot: pmem
@@ -61,6 +66,30 @@ t_check "forget (stub backend)" sh -c "echo 1 >$XP/forget"
 t_rmmod xen_pmem
 t_check "ndctl enable-namespace" ndctl enable-namespace $RNS
 t_wait 50 test -b /dev/pmem0
+
+# Unload while a takeover waits for the disk; the disk closes meanwhile.
+reports() {
+	grep -E '^pmem_(ok|identical) ' $STUB/counters | tr '\n' ' '
+}
+r0=$(reports)
+exec 3</dev/pmem0
+t_dmesg_mark "unload during takeover"
+t_insmod xen_pmem
+xpv_mod unload xen_pmem 3<&- >/tmp/unload.out 2>&1 &
+upid=$!
+usleep 300000
+exec 3<&-
+wait $upid
+t_eq "rmmod while a takeover waits: succeeds" 0 $?
+t_eq "xen_pmem is gone" "" "$(grep '^xen_pmem ' /proc/modules)"
+t_eq "unload during takeover: nd_pmem keeps the namespace" nd_pmem "$(driver)"
+t_check "unload during takeover: its disk is still there" test -b /dev/pmem0
+t_dmesg_has "unload during takeover: said so" \
+	"namespace0.0: xen_pmem is unloading: left to nd_pmem"
+t_eq "unload during takeover: nothing reported" "$r0" "$(reports)"
+t_eq "unload during takeover: nothing fenced" 0 \
+	"$(grep -c 'Xen pmem reserved' /proc/iomem)"
+
 exec 3</dev/pmem0
 t_dmesg_mark "open disk"
 t_insmod xen_pmem
@@ -93,6 +122,21 @@ t_eq "reserve twice: first 2 MiB of the namespace byte for byte" "$h1" \
 ndctl-xen check -r region0 >/tmp/c.json
 t_eq "check: both valid, no action" "0 valid valid none" \
 	"$? $(jget /tmp/c.json primary) $(jget /tmp/c.json backup) $(jget /tmp/c.json action)"
+# Bound to nd_pmem, no module: check and reserve leave it there.
+t_check "ndctl enable-namespace (nd_pmem)" ndctl enable-namespace $RNS
+t_eq "bound to nd_pmem" nd_pmem "$(driver)"
+ndctl-xen check -r region0 >/tmp/c.json
+t_eq "check without the module: nd_pmem keeps it" "0 none nd_pmem" \
+	"$? $(jget /tmp/c.json action) $(driver)"
+ndctl-xen reserve -r region0 >/tmp/r3.json 2>/tmp/r3.err
+t_eq "reserve without the module: nd_pmem keeps it" "0 none nd_pmem" \
+	"$? $(jget /tmp/r3.json action) $(driver)"
+t_check "reserve says so" grep -q \
+	"namespace0.0: xen_pmem is not loaded: bound to nd_pmem again, as found" \
+	/tmp/r3.err
+t_check "disable it again" pmem_t release $RNS
+t_eq "nd_pmem round trips: media byte for byte" "$h1" \
+	"$(pmem_t memread "$nsspa" 2097152 | md5sum)"
 dev=$(pmem_t raw $RNS)
 printf '\377' | dd of="$dev" bs=1 seek=$((4096 + 600)) conv=notrunc,fsync 2>/dev/null
 pmem_t release $RNS
@@ -126,6 +170,19 @@ t_eq "list -n namespace0.1 (a data namespace): nothing" "[
 ]" "$(ndctl-xen list -n namespace0.1)"
 out=$(ndctl-xen list --bogus 2>&1)
 t_eq "unknown option: exit 2" 2 $?
+
+# ---- create-namespace --xen-reserve again -----------------------------------------
+# The reservation is verified, not rewritten; ndctl is asked for another
+# data namespace (here the region is full, so ndctl says no).
+h2=$(pmem_t memread "$nsspa" 2097152 | md5sum)
+ndctl-xen create-namespace --xen-reserve --mode=raw --size=16M \
+	>/tmp/again.json 2>/tmp/again.err
+t_eq "create-namespace --xen-reserve again: exit 1 (region full)" 1 $?
+t_eq "again: the reservation untouched (reported)" \
+	"none (reported: Xen owns it) $h2" \
+	"$(jget /tmp/again.json action) $(pmem_t memread "$nsspa" 2097152 | md5sum)"
+t_check "again: ndctl's refusal is reported, the reservation stays" grep -q \
+	"ndctl create-namespace failed .*: the reservation stays" /tmp/again.err
 
 # ---- release ---------------------------------------------------------------------
 out=$(ndctl-xen release -r region0 --force 2>&1)
