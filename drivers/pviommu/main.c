@@ -65,13 +65,21 @@ MODULE_PARM_DESC(bounce_kb,
 #define XPV_RESV_CHUNK		512
 
 /**
- * struct xpv_resv_scratch - the balloon hook's working memory
- * @before: the P2M entries of the chunk before the change.
- * @after:  the same pfns after it.
- * @blocks: the premap blocks the chunk touches.
- * @frames: frames to hand to the hypervisor, or saved pfns.
+ * struct xpv_resv - the balloon hook's state and working memory
+ * @held:    frames withheld (pfn, the gfn it had): their BFN could not be
+ *           unmapped, so the domain keeps them; retried at every call and
+ *           at unload, given back once unmapped.
+ * @nr_held: entries in @held.
+ * @before:  the P2M entries of the chunk before the change.
+ * @after:   the same pfns after it.
+ * @blocks:  the premap blocks the chunk touches.
+ * @frames:  frames to hand to the hypervisor, or saved pfns.
+ *
+ * Protected by the module's state mutex.
  */
-struct xpv_resv_scratch {
+struct xpv_resv {
+	struct xpv_p2m_change held[XPV_RESV_CHUNK];
+	unsigned int nr_held;
 	struct xpv_p2m_change before[XPV_RESV_CHUNK];
 	struct xpv_p2m_change after[XPV_RESV_CHUNK];
 	struct xpv_range blocks[XPV_RESV_CHUNK];
@@ -84,7 +92,8 @@ struct xpv_resv_scratch {
  * @released:  frames given back after their BFNs were unmapped.
  * @populated: frames populated and mapped.
  * @withheld:  frames kept because their BFN could not be unmapped (the
- *             domain keeps owning them: a leak, never a corruption).
+ *             domain keeps owning them until a retry succeeds).
+ * @leaked:    withheld frames beyond what @held records: kept for good.
  * @unmapped:  pages left without an entry because a map failed.
  * @undone:    populates undone because the new frames could not be mapped.
  * @hypercalls: iommu_op hypercalls the hook issued.
@@ -94,6 +103,7 @@ struct xpv_resv_stats {
 	u64 released;
 	u64 populated;
 	u64 withheld;
+	u64 leaked;
 	u64 unmapped;
 	u64 undone;
 	u64 hypercalls;
@@ -136,7 +146,7 @@ static struct xpv_pviommu {
 	struct xarray devices;
 	unsigned int nr_devices;
 	unsigned int untracked;
-	struct xpv_resv_scratch *resv;
+	struct xpv_resv *resv;
 	struct xpv_resv_stats resv_stats;
 	struct notifier_block nb;
 	struct notifier_block mem_nb;
@@ -337,6 +347,8 @@ unmap:
 	return rc;
 }
 
+static void xpv_resv_retry(void);
+
 static void xpv_detach(void)
 {
 	lockdep_assert_held(&xpv.lock);
@@ -350,6 +362,10 @@ static void xpv_detach(void)
 	}
 	if (!xpv.premapped)
 		return;
+	xpv_resv_retry();
+	if (xpv.resv && xpv.resv->nr_held)
+		pr_err("%u withheld frame(s) stay mapped: their BFNs could not be unmapped\n",
+		       xpv.resv->nr_held);
 	xpv.premapped = false;
 	if (xpv_premap_walk(&xpv.premap, &xpv.hv, XPV_PREMAP_UNMAP,
 			    xpv.premap.ranges, xpv.premap.nr, NULL))
@@ -596,10 +612,62 @@ static bool xpv_resv_stuck(const struct xpv_rebuild *res, u64 pfn)
 	return false;
 }
 
+/*
+ * Try again to unmap the BFNs of withheld frames (the blocks holding them
+ * rebuilt from "still there" to the live P2M), and give back the frames
+ * that no entry reaches any more.
+ */
+static void xpv_resv_retry(void)
+{
+	struct xpv_resv *sc = xpv.resv;
+	struct xpv_rebuild res;
+	unsigned int i, n, keep = 0, give = 0;
+	long rc;
+
+	lockdep_assert_held(&xpv.lock);
+	if (!sc || !sc->nr_held)
+		return;
+	n = xpv_p2m_changes_sort(sc->held, sc->nr_held);
+	for (i = 0; i < n; i++) {
+		sc->after[i].pfn = sc->held[i].pfn;
+		sc->after[i].gfn = XPV_INVALID_GFN;
+	}
+	if (xpv_resv_rebuild(sc->held, n, sc->after, n, &res))
+		return;
+	xpv.resv_stats.unmapped += res.map_failed;
+	for (i = 0; i < n; i++) {
+		if (xpv_resv_stuck(&res, sc->held[i].pfn))
+			sc->held[keep++] = sc->held[i];
+		else
+			sc->frames[give++] = sc->held[i].gfn;
+	}
+	sc->nr_held = keep;
+	if (!give)
+		return;
+	rc = xpv_resv_backend(XPV_RESV_DECREASE, sc->frames, give);
+	if (rc > 0)
+		xpv.resv_stats.released += rc;
+	if (rc != give)
+		pr_err_ratelimited("balloon: giving back %u withheld frame(s) failed (%ld)\n",
+				   give, rc);
+}
+
+/* Is @pfn a withheld frame's pfn? */
+static bool xpv_resv_is_held(u64 pfn)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&xpv.lock);
+	for (i = 0; i < xpv.resv->nr_held; i++)
+		if (xpv.resv->held[i].pfn == pfn)
+			return true;
+	return false;
+}
+
 /* One chunk of a decrease; returns frames accounted as given back. */
 static long xpv_resv_decrease_chunk(unsigned long *gfns, unsigned int n)
 {
-	struct xpv_resv_scratch *sc = xpv.resv;
+	struct xpv_resv *sc = xpv.resv;
 	struct xpv_rebuild res;
 	unsigned int i, nb = 0, keep = 0;
 	int err;
@@ -630,9 +698,17 @@ static long xpv_resv_decrease_chunk(unsigned long *gfns, unsigned int n)
 	for (i = 0; i < n; i++) {
 		u64 pfn = xpv.hv.ops->gfn_to_pfn(gfns[i]);
 
-		if (pfn != XPV_INVALID_GFN && xpv_resv_stuck(&res, pfn))
+		if (pfn == XPV_INVALID_GFN || !xpv_resv_stuck(&res, pfn)) {
+			sc->frames[keep++] = gfns[i];
 			continue;
-		sc->frames[keep++] = gfns[i];
+		}
+		if (sc->nr_held < ARRAY_SIZE(sc->held)) {
+			sc->held[sc->nr_held].pfn = pfn;
+			sc->held[sc->nr_held].gfn = gfns[i];
+			sc->nr_held++;
+		} else {
+			xpv.resv_stats.leaked++;
+		}
 	}
 	if (keep < n) {
 		xpv.resv_stats.withheld += n - keep;
@@ -675,6 +751,7 @@ long xpv_resv_decrease(unsigned long *gfns, unsigned int count)
 		mutex_unlock(&xpv.lock);
 		return rc;
 	}
+	xpv_resv_retry();
 	for (off = 0; off < count; off += XPV_RESV_CHUNK) {
 		unsigned int n = min_t(unsigned int, count - off,
 				       XPV_RESV_CHUNK);
@@ -693,13 +770,17 @@ long xpv_resv_decrease(unsigned long *gfns, unsigned int count)
 /* One chunk of a populate; returns frames populated and mapped. */
 static long xpv_resv_populate_chunk(unsigned long *frames, unsigned int n)
 {
-	struct xpv_resv_scratch *sc = xpv.resv;
+	struct xpv_resv *sc = xpv.resv;
 	struct xpv_rebuild res, undo;
 	unsigned int i;
 	long got;
 	int rc;
 
 	lockdep_assert_held(&xpv.lock);
+	/* A pfn whose old frame is still mapped cannot take a new one yet. */
+	for (i = 0; i < n; i++)
+		if (xpv_resv_is_held(frames[i]))
+			return 0;
 	memcpy(sc->frames, frames, n * sizeof(*frames));
 	got = xpv_resv_backend(XPV_RESV_POPULATE, frames, n);
 	if (got <= 0)
@@ -759,6 +840,7 @@ long xpv_resv_populate(unsigned long *pfns, unsigned int count)
 		mutex_unlock(&xpv.lock);
 		return rc;
 	}
+	xpv_resv_retry();
 	for (off = 0; off < count; off += XPV_RESV_CHUNK) {
 		unsigned int n = min_t(unsigned int, count - off,
 				       XPV_RESV_CHUNK);
@@ -784,6 +866,8 @@ static int balloon_show(struct seq_file *m, void *v)
 	seq_printf(m, "released\t%llu\n", st->released);
 	seq_printf(m, "populated\t%llu\n", st->populated);
 	seq_printf(m, "withheld\t%llu\n", st->withheld);
+	seq_printf(m, "held\t%u\n", xpv.resv ? xpv.resv->nr_held : 0);
+	seq_printf(m, "leaked\t%llu\n", st->leaked);
 	seq_printf(m, "unmapped\t%llu\n", st->unmapped);
 	seq_printf(m, "undone\t%llu\n", st->undone);
 	seq_printf(m, "hypercalls\t%llu\n", st->hypercalls);
