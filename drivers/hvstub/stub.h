@@ -16,7 +16,10 @@
  * struct hvs_stub - the stub hypervisor instance
  * @lock:          serialises every call into @model (one calling domain,
  *                 one lock: Xen serialises a domain's IOMMU updates too),
- *                 except hvs_pfn_to_gfn(), which needs no lock.
+ *                 except hvs_pfn_to_gfn(), which needs no lock.  A long
+ *                 hypercall drops and retakes it at its continuations
+ *                 (model consistent, IOTLB flushed), so no waiter blocks
+ *                 for the whole of it.
  * @model:         the model; set at init, stable until exit.
  * @dir:           debugfs directory.
  * @real_p2m:      loaded with force=1 in a Xen PV domain: pfn_to_gfn
