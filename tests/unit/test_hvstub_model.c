@@ -1134,6 +1134,654 @@ UNIT_TEST(wrong_caller_maps_xen_frame)
 	hvs_model_destroy(m);
 }
 
+/* ---- review fixes (issue 3): each test fails on the code before them ---- */
+
+static struct hvs_model *mk_lay(u64 d0, u64 pool, const struct hvs_env *env)
+{
+	struct hvs_layout lay = {
+		.dom0_pages = d0, .xen_frames = XENF, .pool_frames = pool,
+	};
+	struct hvs_config cfg;
+	struct hvs_model *m;
+	int err;
+
+	hvs_config_default(&cfg);
+	m = hvs_model_create(env ? env : &t_env, &cfg, &lay, &err);
+	if (!m) {
+		fprintf(stderr, "model create: %d\n", err);
+		exit(2);
+	}
+	return m;
+}
+
+/* The line of the notifications view for domain @d, ioserver @i. */
+static bool notify_line(struct hvs_model *m, const char *want)
+{
+	static struct obuf o;
+	struct hvs_out out = { ob_emit, &o };
+
+	o.len = 0;
+	o.buf[0] = 0;
+	hvs_show(m, HVS_VIEW_NOTIFY, &out);
+	if (!ob_has(&o, want)) {
+		fprintf(stderr, "  notifications: %.300s\n", o.buf);
+		return false;
+	}
+	return true;
+}
+
+UNIT_TEST(invalidates_beyond_the_ring_are_never_lost)
+{
+	struct hvs_model *m = mk_lay(D0PAGES, 400, NULL);
+	struct pv_iommu_op op;
+	u64 bfn, g, got = 0, bad = 0;
+
+	CHECK_EQ(ctl(m, "domain_create 2 300"), 0);
+	CHECK_EQ(ctl(m, "ioserver_create 2 1"), 0);
+	for (g = 0; g < 300; g++)
+		CHECK_EQ(run1(m, op_mapf(0x1000 + g, g, 2, 1, RW)), 0);
+	/* 300 invalidates for one ioserver: 256 buffered, 44 synchronous. */
+	for (g = 0; g < 300; g++)
+		CHECK_EQ(ctl(m, "balloon_out 2 %llu", (unsigned long long)g), 0);
+	CHECK_EQ(cnt(m, "notifications"), 300);
+	CHECK_EQ(cnt(m, "notify_sync"), 44);
+	CHECK_EQ(cnt(m, "notify_lost"), 0);
+	CHECK(notify_line(m, "dom 2 ios 1 live 1 pending 300 total 300 lost 0 sync 44 bfns 0x1000 0x1001"));
+	/* In order: the ring's, then the synchronous ones. */
+	for (g = 0; g < 10; g++) {
+		CHECK_EQ(hvs_notify_pop(m, 2, 1, &bfn), 0);
+		bad += bfn != 0x1000 + g;
+	}
+	/* The ring has room now, but a new one waits behind the others. */
+	CHECK_EQ(run1(m, op_mapf(0x2000, 0, 2, 1, RW)), -ENXIO);
+	CHECK_EQ(ctl(m, "populate 2 0"), 0);
+	CHECK_EQ(run1(m, op_mapf(0x2000, 0, 2, 1, RW)), 0);
+	CHECK_EQ(ctl(m, "balloon_out 2 0"), 0);
+	CHECK_EQ(cnt(m, "notify_sync"), 45);
+	for (g = 10; g < 300; g++) {
+		CHECK_EQ(hvs_notify_pop(m, 2, 1, &bfn), 0);
+		bad += bfn != 0x1000 + g;
+	}
+	CHECK_EQ(hvs_notify_pop(m, 2, 1, &bfn), 0);
+	CHECK_EQ(bfn, 0x2000);
+	CHECK_EQ(hvs_notify_pop(m, 2, 1, &bfn), -EAGAIN);
+	CHECK_EQ(bad, 0);
+	/* Unmapped: the pages go. */
+	for (g = 0; g < 300; g++) {
+		op = op_unmapf(0x1000 + g, 1, 0);
+		got += run1(m, op) == 0;
+	}
+	CHECK_EQ(got, 300);
+	CHECK_EQ(run1(m, op_unmapf(0x2000, 1, 0)), 0);
+	CHECK(audit_clean(m));
+	/* Only a destroyed ioserver loses them (there is nobody to tell). */
+	CHECK_EQ(ctl(m, "populate 2 1"), 0);
+	CHECK_EQ(run1(m, op_mapf(0x3000, 1, 2, 1, RW)), 0);
+	CHECK_EQ(ctl(m, "ioserver_destroy 2 1"), 0);
+	CHECK_EQ(ctl(m, "balloon_out 2 1"), 0);
+	CHECK_EQ(cnt(m, "notify_lost"), 1);
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(swapped_entries_read_only_scratch_stays_zero)
+{
+	struct hvs_model *m = mk_foreign();
+	struct hvs_xlate x;
+	struct obuf o;
+
+	CHECK_EQ(run1(m, op_mapf(100, 0, 2, 1, RW | SWAP)), 0);
+	CHECK_EQ(hvs_dma_write(m, 100), 0);	/* the guest's page */
+	CHECK_EQ(ctl(m, "balloon_out 2 0"), 0);
+	x = xl(m, 100);
+	CHECK_EQ(x.src, HVS_XS_SCRATCH);
+	/* Shared by every guest's swapped entries: no device writes it. */
+	CHECK_EQ(x.perm, IOMMU_OP_readable);
+	CHECK(x.zero);
+	CHECK_EQ(hvs_dma_write(m, 100), -EACCES);
+	CHECK_EQ(ctl(m, "dma_write 100"), -EACCES);
+	CHECK_EQ(hvs_dma_write(m, 0x7777), -ENOENT);
+	CHECK_EQ(cnt(m, "dma_writes"), 1);
+	audit(m, &o);
+	CHECK(ob_has(&o, "violations: 0"));
+	CHECK_EQ(run1(m, op_unmapf(100, 1, 0)), 0);
+	CHECK(audit_clean(m));
+	/* An untranslated device can reach it: the audit says so. */
+	CHECK_EQ(ctl(m, "set passthrough 1"), 0);
+	CHECK(xl(m, hvs_scratch_mfn(m)).zero);
+	CHECK_EQ(hvs_dma_write(m, hvs_scratch_mfn(m)), 0);
+	CHECK(!xl(m, hvs_scratch_mfn(m)).zero);
+	CHECK_EQ(audit(m, &o), 1);
+	CHECK(ob_has(&o, "event scratch_written"));
+	CHECK(ob_has(&o, "verdict: dirty"));
+	CHECK_EQ(ctl(m, "set passthrough 0"), 0);
+	CHECK_EQ(ctl(m, "clear_errors"), 0);	/* and zeroed again */
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(pmem_report_revokes_the_callers_mappings)
+{
+	struct hvs_model *m = mk_foreign();
+	const u64 R = 0x140000, N = 0x40000;
+	struct pv_iommu_op look;
+	struct obuf o;
+	u64 g0 = p2m_of(m, 0, 2);
+
+	/* Dom0 mapped frames of the area before reporting it. */
+	CHECK_EQ(run1(m, op_map(0x300, R + 5, RW)), 0);
+	CHECK_EQ(run1(m, op_map(0x304, R + 3068, RW | ORD(2))), 0);
+	CHECK_EQ(run1(m, op_map(0x308, R + 3072, RW)), 0);	/* data */
+	CHECK_EQ(pmem(m, R, R + N, R, R + 3072, R + 3072, R + N), 0);
+	/* Xen took the area away: both entries reaching it are gone. */
+	CHECK_EQ(cnt(m, "pmem_revoked"), 2);
+	CHECK_EQ(xl(m, 0x300).src, HVS_XS_NONE);
+	CHECK_EQ(xl(m, 0x305).src, HVS_XS_NONE);
+	CHECK_EQ(xl(m, 0x308).mfn, R + 3072);
+	CHECK_EQ(run1(m, op_unmap(0x300, 0)), -ENOENT);
+	audit(m, &o);
+	CHECK(ob_has(&o, "violations: 0"));
+	CHECK(!ob_has(&o, "Xen-owned"));
+	CHECK_EQ(run1(m, op_unmap(0x308, 0)), 0);
+	CHECK(audit_clean(m));
+	/*
+	 * A report over a foreign domain's frames (pool): its lookups and
+	 * mappings are revoked, map_foreign_page and the default map refuse
+	 * them from then on.
+	 */
+	look = run1op(m, op_look(1, 2, 1));
+	CHECK_EQ(look.status, 0);
+	CHECK_EQ(run1(m, op_mapf(0x400, 2, 2, 1, RW)), 0);
+	CHECK_EQ(fi(m, g0 + 1).refs, 1);
+	CHECK_EQ(pmem(m, XEN0, XEN0 + 1024, XEN0, XEN0 + 512, XEN0 + 512,
+		      XEN0 + 1024), 0);
+	CHECK_EQ(cnt(m, "pmem_revoked"), 4);
+	CHECK_EQ(fi(m, g0 + 1).refs, 0);
+	CHECK_EQ(fi(m, g0 + 2).refs, 0);
+	CHECK_EQ(run1(m, op_mapf(0x401, 3, 2, 1, RW)), -EPERM);
+	CHECK_EQ(cnt(m, "ce_xen_frame"), 1);
+	CHECK_EQ(run1(m, op_map(0x402, g0 + 3, RW)), -EPERM);
+	CHECK_EQ(cnt(m, "ce_xen_frame"), 2);
+	CHECK_EQ(xl(m, g0 + 3).src, HVS_XS_NONE);
+	CHECK_EQ(run1(m, op_look(3, 2, 1)), -ENOENT);
+	CHECK_EQ(ctl(m, "clear_errors"), 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+static unsigned int preempt_calls;
+static struct hvs_model *preempt_model;
+
+/* At a continuation the model is consistent and the IOTLB flushed. */
+static void t_preempt(void)
+{
+	struct hvs_totals t;
+
+	static struct obuf o;
+
+	preempt_calls++;
+	hvs_totals_get(preempt_model, &t);
+	CHECK_EQ(t.stale, 0);
+	CHECK_EQ(audit(preempt_model, &o), 0);
+}
+
+UNIT_TEST(long_work_takes_continuations_and_stays_bounded)
+{
+	static const struct hvs_env env = { t_zalloc, t_free, NULL, t_preempt };
+	static struct pv_iommu_op ops[HVS_MAX_OPS];
+	struct hvs_model *m = mk_lay(256, POOLF, &env);
+	unsigned int i, bad = 0;
+	u64 cont;
+
+	preempt_model = m;
+	/* 16 maps of order 4 and their unmaps: ~80 units each. */
+	CHECK_EQ(ctl(m, "set continue_work 200"), 0);
+	for (i = 0; i < 16; i++)
+		ops[i] = op_map(0x1000 + 16 * i, 16 * i, RW | ORD(4));
+	for (i = 0; i < 16; i++)
+		ops[16 + i] = op_unmap(0x1000 + 16 * i, ORD(4));
+	CHECK_EQ(hvs_iommu_op(m, ops, 32, 32), 0);
+	for (i = 0; i < 32; i++)
+		bad += ops[i].status != 0;
+	CHECK_EQ(bad, 0);
+	cont = cnt(m, "continuations_work");
+	CHECK(cont >= 8);
+	CHECK_EQ(preempt_calls, cont);
+	CHECK_EQ(cnt(m, "continuations"), cont);
+	CHECK_EQ(cnt(m, "flushes"), cont + 1);
+	CHECK(audit_clean(m));
+	CHECK_EQ(ctl(m, "set continue_work 0"), -EINVAL);
+	CHECK_EQ(ctl(m, "set continue_work 0x800000"), 0);
+	/*
+	 * 65536 order-20 maps of frames the model does not manage: the
+	 * frame checks cost O(ranges), not 2^36 iterations.
+	 */
+	CHECK_EQ(ctl(m, "set max_order 20"), 0);
+	for (i = 0; i < HVS_MAX_OPS; i++)
+		ops[i] = op_map((u64)i << 20, (1ull << 36) + ((u64)i << 20),
+				RW | ORD(20));
+	CHECK_EQ(hvs_iommu_op(m, ops, HVS_MAX_OPS, HVS_MAX_OPS), 0);
+	for (i = 0, bad = 0; i < HVS_MAX_OPS; i++)
+		bad += ops[i].status != 0;
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(cnt(m, "st_map_page_ok"), 16 + HVS_MAX_OPS);
+	CHECK(hvs_tree_depth(m, HVS_TREE_TABLE) <= 4 * 16 + 8);
+	/* And once more over the same BFNs: refused at the first frame... */
+	CHECK_EQ(hvs_iommu_op(m, ops, HVS_MAX_OPS, HVS_MAX_OPS), 0);
+	for (i = 0, bad = 0; i < HVS_MAX_OPS; i++)
+		bad += ops[i].status != -EPERM;
+	CHECK_EQ(bad, 0);
+	for (i = 0; i < HVS_MAX_OPS; i++)
+		ops[i] = op_unmap((u64)i << 20, ORD(20));
+	CHECK_EQ(hvs_iommu_op(m, ops, HVS_MAX_OPS, HVS_MAX_OPS), 0);
+	CHECK_EQ(cnt(m, "st_unmap_page_ok"), 16 + HVS_MAX_OPS);
+	/* ... beyond the host and Xen's ranges inside an unmanaged run. */
+	CHECK_EQ(run1(m, op_map(0, (1ull << 40) - (1ull << 20), RW | ORD(20))),
+		 0);
+	CHECK_EQ(ctl(m, "xen_range 0x40000123 1"), 0);
+	CHECK_EQ(run1(m, op_map(1ull << 20, 0x40000000, RW | ORD(20))), -EPERM);
+	CHECK_EQ(cnt(m, "ce_xen_frame"), 1);
+	CHECK_EQ(ctl(m, "set mfn_bits 34"), -EBUSY);
+	CHECK_EQ(run1(m, op_unmap(0, ORD(20))), 0);
+	CHECK_EQ(ctl(m, "set mfn_bits 34"), 0);
+	CHECK_EQ(run1(m, op_map(1ull << 20, 1ull << 34, RW | ORD(20))), -EPERM);
+	CHECK_EQ(cnt(m, "ce_xen_frame"), 1);
+	/* xen_range walks only the frames the model manages. */
+	CHECK_EQ(ctl(m, "xen_range 0x100 0xfffffe00"), 0);
+	CHECK_EQ(ctl(m, "xen_range 0 0x3ffffff00"), -EBUSY);
+	CHECK_EQ(run1(m, op_map(5, 0x12345678, RW)), -EPERM);
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(frame_widths_capped_at_48_bits)
+{
+	struct hvs_model *m = mk_foreign();
+	const u64 W = (1ull << 48) - (1ull << 33);
+	struct pv_iommu_op a, b;
+
+	CHECK_EQ(ctl(m, "set bfn_bits 49"), -EINVAL);
+	CHECK_EQ(ctl(m, "set bfn_bits 52"), -EINVAL);
+	CHECK_EQ(ctl(m, "set mfn_bits 49"), -EINVAL);
+	CHECK_EQ(ctl(m, "set bfn_bits 48"), 0);
+	CHECK_EQ(ctl(m, "set mfn_bits 48"), 0);
+	CHECK_EQ(ctl(m, "set default_map window"), 0);
+	CHECK_EQ(ctl(m, "set window_offset 0x%llx", (unsigned long long)W), 0);
+	/* Lookups just below 2^48, two ioservers: two M2B entries. */
+	a = run1op(m, op_look(1, 2, 1));
+	b = run1op(m, op_look(1, 2, 2));
+	CHECK_EQ(a.status, 0);
+	CHECK_EQ(b.status, 0);
+	CHECK_EQ(a.u.lookup_foreign_page.bfn, b.u.lookup_foreign_page.bfn);
+	CHECK(a.u.lookup_foreign_page.bfn >> 47);
+	CHECK(!(a.u.lookup_foreign_page.bfn >> 48));
+	CHECK_EQ(fi(m, a.u.lookup_foreign_page.bfn - W).refs, 2);
+	/* A BFN with bit 48 set is no lookup's, whatever its low bits. */
+	CHECK_EQ(run1(m, op_unmapf(a.u.lookup_foreign_page.bfn | (1ull << 48),
+				   1, 0)), -ENOENT);
+	CHECK_EQ(run1(m, op_unmapf(a.u.lookup_foreign_page.bfn, 1, 0)), 0);
+	CHECK_EQ(run1(m, op_unmapf(a.u.lookup_foreign_page.bfn, 2, 0)), 0);
+	CHECK_EQ(fi(m, a.u.lookup_foreign_page.bfn - W).refs, 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+/* The treap priority the code before the fix derived from the key. */
+static u32 old_prio(u64 key)
+{
+	u64 x = key ^ 0x5bd1e995ull;
+
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return (u32)(x >> 32);
+}
+
+/*
+ * Keys in [0, n) whose old priorities rise with the key: a longest
+ * increasing subsequence (patience sorting).  Inserted in any order, they
+ * made the old treap a path.
+ */
+static unsigned int adversarial_keys(u64 n, u64 *out)
+{
+	u32 *tail = calloc(n, sizeof(*tail));
+	u64 *tail_key = calloc(n, sizeof(*tail_key));
+	u64 *prev = calloc(n, sizeof(*prev)), k;
+	unsigned int len = 0, lo, hi, i;
+
+	for (k = 0; k < n; k++) {
+		u32 p = old_prio(k);
+
+		for (lo = 0, hi = len; lo < hi;) {
+			unsigned int mid = (lo + hi) / 2;
+
+			if (tail[mid] < p)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		tail[lo] = p;
+		tail_key[lo] = k;
+		prev[k] = lo ? tail_key[lo - 1] : ~0ull;
+		if (lo == len)
+			len++;
+	}
+	for (i = len, k = tail_key[len - 1]; i > 0; i--, k = prev[k])
+		out[i - 1] = k;
+	free(tail);
+	free(tail_key);
+	free(prev);
+	return len;
+}
+
+static unsigned int ilog2_up(u64 n)
+{
+	unsigned int l = 0;
+
+	while ((1ull << l) < n)
+		l++;
+	return l;
+}
+
+UNIT_TEST(treap_depth_bounded_for_adversarial_keys)
+{
+	static u64 keys[1 << 16];
+	struct hvs_model *m = mk();
+	unsigned int n = adversarial_keys(1 << 16, keys), i, bad = 0;
+	unsigned int bound = 4 * ilog2_up(n) + 8;
+
+	CHECK(n > 300);
+	/* Descending too: the worst order for a key-derived treap. */
+	for (i = n; i > 0; i--)
+		bad += run1(m, op_map(keys[i - 1], 0x80000, RW)) != 0;
+	CHECK_EQ(bad, 0);
+	fprintf(stderr, "  %u adversarial keys: table depth %u, holes depth %u (bound %u)\n",
+		n, hvs_tree_depth(m, HVS_TREE_TABLE),
+		hvs_tree_depth(m, HVS_TREE_HOLES), bound);
+	CHECK(hvs_tree_depth(m, HVS_TREE_TABLE) <= bound);
+	CHECK(hvs_tree_depth(m, HVS_TREE_HOLES) <= bound);
+	for (i = 0; i < n; i++)
+		bad += run1(m, op_unmap(keys[i], 0)) != 0;
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(hvs_tree_depth(m, HVS_TREE_TABLE), 0);
+	/* A sequential run of 20000 keys, ascending. */
+	for (i = 0; i < 20000; i++)
+		bad += run1(m, op_map(0x100000 + i, 0x80000, RW)) != 0;
+	CHECK_EQ(bad, 0);
+	CHECK(hvs_tree_depth(m, HVS_TREE_TABLE) <= 4 * ilog2_up(20000) + 8);
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(max_order_fixed_while_mapped)
+{
+	struct hvs_model *m = mk();
+
+	CHECK_EQ(run1(m, op_map(512, 0, RW | ORD(6))), 0);
+	/* Lowering it would strand the order-6 entry: refused. */
+	CHECK_EQ(ctl(m, "set max_order 0"), -EBUSY);
+	CHECK_EQ(ctl(m, "set max_order 9"), 0);	/* unchanged: fine */
+	CHECK_EQ(hvs_config_get(m)->max_order, 9);
+	CHECK_EQ(run1(m, op_unmap(512, ORD(6))), 0);
+	CHECK_EQ(ctl(m, "set max_order 0"), 0);
+	CHECK_EQ(run1(m, op_map(512, 0, RW | ORD(1))), -ENOSPC);
+	CHECK_EQ(run1(m, op_q()), 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+/* ---- the caller's reservation, P2M and grant mappings ------------------ */
+
+static long resv(struct hvs_model *m, unsigned int op, unsigned long *f,
+		 unsigned int n)
+{
+	return hvs_reservation(m, op, f, n);
+}
+
+UNIT_TEST(reservation_decrease_of_a_mapped_frame_is_caught)
+{
+	struct hvs_model *m = mk();
+	unsigned long f[3];
+	struct pv_iommu_op op;
+	struct obuf o;
+
+	/* Given back while its IOMMU mapping still holds it. */
+	CHECK_EQ(run1(m, op_map(5, 5, RW)), 0);
+	CHECK_EQ(hvs_p2m_set(m, 5, HVS_INVALID), 0);
+	f[0] = 5;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 1);
+	CHECK_EQ(hvs_pfn_to_gfn(m, 5), HVS_INVALID);
+	CHECK_EQ(fi(m, 5).owner, 0);
+	CHECK_EQ(fi(m, 5).allocated, false);
+	CHECK_EQ(audit(m, &o), 1);
+	CHECK(ob_has(&o, "released mfn 0x5 still held by 1 mapping refs"));
+	CHECK(ob_has(&o, "total zombies 1 baseline 0 DIFF"));
+	CHECK_EQ(run1(m, op_unmap(5, 0)), 0);
+	CHECK_EQ(fi(m, 5).owner, HVS_DOMID_FREE);
+	CHECK(audit_clean(m));
+	/* No reference, still mapped: freed while mapped. */
+	CHECK_EQ(run1(m, op_map(6, 6, RW | NOREF)), 0);
+	CHECK_EQ(hvs_p2m_set(m, 6, HVS_INVALID), 0);
+	f[0] = 6;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 1);
+	CHECK(ob_has(&o, "") && audit(m, &o) == 2);
+	CHECK(ob_has(&o, "event freed_while_mapped mfn 0x6"));
+	CHECK_EQ(run1(m, op_unmap(6, 0)), 0);
+	CHECK_EQ(ctl(m, "clear_errors"), 0);
+	CHECK(audit_clean(m));
+	/* Unmapped but not flushed: freed while in the IOTLB. */
+	CHECK_EQ(run1(m, op_map(7, 7, RW | NOREF)), 0);
+	op = op_unmap(7, 0);
+	CHECK_EQ(hvs_op_one(m, &op), 0);
+	CHECK_EQ(hvs_p2m_set(m, 7, HVS_INVALID), 0);
+	f[0] = 7;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 1);
+	audit(m, &o);
+	CHECK(ob_has(&o, "event freed_while_in_iotlb mfn 0x7 bfn 0x7"));
+	hvs_flush(m);
+	CHECK_EQ(ctl(m, "clear_errors"), 0);
+	CHECK(audit_clean(m));
+	/* Unmapped and flushed first (the right order): clean. */
+	CHECK_EQ(run1(m, op_map(8, 8, RW)), 0);
+	CHECK_EQ(run1(m, op_unmap(8, 0)), 0);
+	CHECK_EQ(hvs_p2m_set(m, 8, HVS_INVALID), 0);
+	f[0] = 8;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 1);
+	CHECK(audit_clean(m));
+	/* Stops at the first frame that is not the caller's own. */
+	CHECK_EQ(hvs_p2m_set(m, 9, HVS_INVALID), 0);
+	CHECK_EQ(hvs_p2m_set(m, 10, HVS_INVALID), 0);
+	f[0] = 9;
+	f[1] = POOL0;
+	f[2] = 10;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 3), 1);
+	f[0] = 9;		/* given back already */
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 0);
+	CHECK_EQ(ctl(m, "pin 11"), 0);
+	f[0] = 11;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 0);	/* a page table */
+	CHECK_EQ(ctl(m, "unpin 11"), 0);
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, NULL, 1), -EFAULT);
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, HVS_MAX_OPS + 1), -EINVAL);
+	CHECK_EQ(resv(m, 7, f, 1), -EINVAL);
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 0), 0);
+	CHECK_EQ(cnt(m, "resv_decrease_frames"), 5);
+	CHECK_EQ(cnt(m, "resv_decrease"), 7);
+	/* pfn 10's P2M is invalid but its frame is allocated: M2P disagrees. */
+	audit(m, &o);
+	CHECK(ob_has(&o, "M2P of mfn 0xa (dom 0 gfn 0xa) disagrees with the P2M"));
+	CHECK_EQ(hvs_p2m_set(m, 10, 10), 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(reservation_populate_and_p2m_set)
+{
+	struct hvs_model *m = mk();
+	unsigned long f[3];
+	struct obuf o;
+
+	CHECK_EQ(hvs_p2m_set(m, 20, HVS_INVALID), 0);
+	CHECK_EQ(hvs_p2m_set(m, 21, HVS_INVALID), 0);
+	f[0] = 20;
+	f[1] = 21;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 2), 2);
+	CHECK(audit_clean(m));
+	/* Frame 21 is held back (Xen's now): pfn 21 gets a pool frame. */
+	CHECK_EQ(ctl(m, "xen_range 21 1"), 0);
+	f[0] = 20;
+	f[1] = 21;
+	f[2] = D0PAGES;		/* beyond the caller's P2M: stops there */
+	CHECK_EQ(resv(m, HVS_RESV_POPULATE, f, 3), 2);
+	CHECK_EQ(f[0], 20);		/* the frame it had, free again */
+	CHECK_EQ(f[1], POOL0);	/* the lowest free pool frame */
+	CHECK_EQ(fi(m, POOL0).owner, 0);
+	CHECK_EQ(fi(m, POOL0).gfn, 21);
+	/* The P2M is the guest's business: not entered yet. */
+	CHECK_EQ(hvs_pfn_to_gfn(m, 20), HVS_INVALID);
+	audit(m, &o);
+	CHECK(ob_has(&o, "M2P of mfn 0x14 (dom 0 gfn 0x14) disagrees with the P2M"));
+	CHECK(ob_has(&o, "violations: 2"));
+	CHECK_EQ(hvs_p2m_set(m, 20, 20), 0);
+	CHECK_EQ(hvs_p2m_set(m, 21, POOL0), 0);
+	CHECK_EQ(hvs_pfn_to_gfn(m, 21), POOL0);
+	CHECK(audit_clean(m));
+	/* The new frame maps like any of the caller's pages. */
+	CHECK_EQ(run1(m, op_map(21, POOL0, RW)), 0);
+	CHECK_EQ(fi(m, POOL0).refs, 1);
+	CHECK_EQ(run1(m, op_unmap(21, 0)), 0);
+	CHECK_EQ(cnt(m, "resv_populate_frames"), 2);
+	CHECK_EQ(cnt(m, "p2m_sets"), 4);
+	/* p2m_set's own checks. */
+	CHECK_EQ(hvs_p2m_set(m, D0PAGES, HVS_INVALID), -EINVAL);
+	CHECK_EQ(hvs_p2m_set(m, 3, POOL0 + 1), -EPERM);	/* free */
+	CHECK_EQ(hvs_p2m_set(m, 3, XEN0), -EPERM);
+	CHECK_EQ(hvs_p2m_set(m, 3, 1ull << 40), -EPERM);
+	CHECK_EQ(ctl(m, "p2m_set 3 invalid"), 0);
+	CHECK_EQ(hvs_pfn_to_gfn(m, 3), HVS_INVALID);
+	CHECK_EQ(ctl(m, "p2m_set 3 3"), 0);
+	CHECK_EQ(ctl(m, "p2m_set 3 x"), -EINVAL);
+	CHECK_EQ(ctl(m, "p2m_set 3 0xffffffffffffffff"), -EINVAL);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(grant_mappings_into_the_callers_pfns)
+{
+	struct hvs_model *m = mk_foreign();
+	const u64 beyond = 0x100000;
+	u64 g3 = p2m_of(m, 3, 2), g4 = g3 + 1;
+	unsigned long f[1] = { 30 };
+	struct obuf o;
+
+	CHECK_EQ(hvs_p2m_set(m, 30, HVS_INVALID), 0);
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 1);
+	CHECK_EQ(hvs_grant_map(m, 2, 3, 30), 0);
+	CHECK_EQ(hvs_pfn_to_gfn(m, 30), g3 | HVS_GFN_FOREIGN);
+	CHECK_EQ(fi(m, g3).refs, 1);
+	/* Reachable at its default-map BFN, never at BFN = pfn. */
+	CHECK_EQ(xl(m, g3).mfn, g3);
+	CHECK(xl(m, 30).mfn != g3);
+	/* Beyond the caller's RAM (unpopulated space). */
+	CHECK_EQ(hvs_pfn_to_gfn(m, beyond), beyond);
+	CHECK_EQ(ctl(m, "grant_map 2 4 0x%llx", (unsigned long long)beyond), 0);
+	CHECK_EQ(hvs_pfn_to_gfn(m, beyond), g4 | HVS_GFN_FOREIGN);
+	CHECK_EQ(hvs_pfn_to_gfn(m, beyond + 1), beyond + 1);
+	audit(m, &o);
+	CHECK(ob_has(&o, "total grants 2 baseline 0 DIFF"));
+	CHECK(ob_has(&o, "violations: 0"));
+	/* Errors. */
+	CHECK_EQ(hvs_grant_map(m, 9, 3, 31 + 64), -ENXIO);
+	CHECK_EQ(hvs_grant_map(m, 2, 8, beyond + 2), -ENXIO);
+	CHECK_EQ(hvs_grant_map(m, 2, 5, 31), -EBUSY);	/* populated */
+	CHECK_EQ(hvs_grant_map(m, 2, 5, 30), -EBUSY);	/* granted */
+	CHECK_EQ(hvs_grant_map(m, 2, 5, beyond), -EBUSY);
+	CHECK_EQ(hvs_grant_map(m, 0, 5, beyond + 2), -EINVAL);
+	CHECK_EQ(hvs_grant_map(m, HVS_DOMID_SELF, 5, beyond + 2), -EINVAL);
+	CHECK_EQ(hvs_grant_map(m, 2, 5, 1ull << 40), -EINVAL);
+	CHECK_EQ(hvs_p2m_set(m, 30, 31), -EBUSY);
+	CHECK_EQ(ctl(m, "balloon_out 0 30"), -EBUSY);
+	CHECK_EQ(ctl(m, "pin 30"), -ENOENT);
+	/* The granting guest balloons the page out: the grant holds it. */
+	CHECK_EQ(ctl(m, "balloon_out 2 3"), 0);
+	CHECK_EQ(fi(m, g3).owner, 2);
+	CHECK_EQ(fi(m, g3).allocated, false);
+	CHECK_EQ(hvs_grant_unmap(m, 30), 0);
+	CHECK_EQ(fi(m, g3).owner, HVS_DOMID_FREE);
+	CHECK_EQ(hvs_pfn_to_gfn(m, 30), HVS_INVALID);	/* as before */
+	CHECK_EQ(hvs_grant_unmap(m, 30), -ENOENT);
+	CHECK_EQ(ctl(m, "grant_unmap 0x%llx", (unsigned long long)beyond), 0);
+	CHECK_EQ(hvs_pfn_to_gfn(m, beyond), beyond);
+	CHECK_EQ(cnt(m, "grant_maps"), 2);
+	CHECK_EQ(cnt(m, "grant_unmaps"), 2);
+	/* Repopulate the caller's pfn: the ledger is back at its baseline. */
+	f[0] = 30;
+	CHECK_EQ(resv(m, HVS_RESV_POPULATE, f, 1), 1);
+	CHECK_EQ(hvs_p2m_set(m, 30, f[0]), 0);
+	CHECK(audit_clean(m));
+	/* A destroyed domain lives on while a grant holds its page. */
+	CHECK_EQ(hvs_grant_map(m, 3, 0, beyond + 7), 0);
+	CHECK_EQ(ctl(m, "domain_destroy 3"), 0);
+	CHECK_EQ(hvs_grant_map(m, 3, 1, beyond + 8), -ENXIO);
+	CHECK_EQ(hvs_grant_unmap(m, beyond + 7), 0);
+	CHECK_EQ(ctl(m, "domain_create 3 4"), 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(grant_reachable_through_the_window_not_one_to_one)
+{
+	struct hvs_model *m = mk();
+	unsigned long f[1] = { 40 };
+	struct hvs_xlate x;
+	u64 g;
+
+	CHECK_EQ(ctl(m, "set default_map window"), 0);
+	CHECK_EQ(ctl(m, "set window_offset 0x10000"), 0);
+	CHECK_EQ(ctl(m, "domain_create 2 4 contig"), 0);
+	CHECK_EQ(ctl(m, "ioserver_create 2 1"), 0);
+	g = p2m_of(m, 2, 2) - 0x10000;
+	/* The premap's 1:1 entry of pfn 40, unmapped before ballooning. */
+	CHECK_EQ(run1(m, op_map(40, 40, RW)), 0);
+	CHECK_EQ(run1(m, op_unmap(40, 0)), 0);
+	CHECK_EQ(hvs_p2m_set(m, 40, HVS_INVALID), 0);
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 1);
+	CHECK_EQ(ctl(m, "grant_map 2 2 40"), 0);
+	x = xl(m, g + 0x10000);
+	CHECK_EQ(x.src, HVS_XS_DEFAULT);
+	CHECK_EQ(x.mfn, g);
+	CHECK_EQ(xl(m, 40).src, HVS_XS_NONE);
+	CHECK_EQ(ctl(m, "grant_unmap 40"), 0);
+	f[0] = 40;
+	CHECK_EQ(resv(m, HVS_RESV_POPULATE, f, 1), 1);
+	CHECK_EQ(hvs_p2m_set(m, 40, f[0]), 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(real_p2m_refuses_guest_p2m_writes)
+{
+	static const u64 p2m[4] = { 7, 6, HVS_INVALID, 4 };
+	struct hvs_layout lay = {
+		.dom0_pages = 4, .p2m = p2m, .p2m_mode = HVS_P2M_REAL,
+		.xen_frames = XENF, .pool_frames = POOLF,
+	};
+	struct hvs_config cfg;
+	struct hvs_model *m;
+	int err;
+
+	hvs_config_default(&cfg);
+	m = hvs_model_create(&t_env, &cfg, &lay, &err);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK_EQ(hvs_pfn_to_gfn(m, 0), 7);
+	CHECK_EQ(hvs_p2m_set(m, 2, HVS_INVALID), -EOPNOTSUPP);
+	CHECK_EQ(ctl(m, "domain_create 2 2"), 0);
+	CHECK_EQ(hvs_grant_map(m, 2, 0, 2), -EOPNOTSUPP);
+	CHECK_EQ(hvs_grant_unmap(m, 2), -EOPNOTSUPP);
+	hvs_model_destroy(m);
+}
+
 /* ---- the random test against the reference -------------------------------
  *
  * The reference is tests/qemu/guest/hvstub_ref.h (brute force: flat arrays,
