@@ -18,12 +18,15 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include <xpv/hv.h>
+
 #include "stub.h"
 
 /* Views beyond the model's HVS_VIEW_* ids. */
 #define HVS_DBG_AUDIT		100
 #define HVS_DBG_TRANSLATE	101
 #define HVS_DBG_FRAME		102
+#define HVS_DBG_P2M		103
 
 /* Longest command a control file accepts. */
 #define HVS_CMD_MAX		4096
@@ -73,6 +76,20 @@ static void hvs_show_frame(struct hvs_stub *st, struct seq_file *s)
 		   fi.wrefs, fi.pinned, fi.gen);
 }
 
+/* What the backend's pfn_to_gfn() returns (no lock: it needs none). */
+static void hvs_show_p2m(struct hvs_stub *st, struct seq_file *s)
+{
+	u64 gfn = st->ops->pfn_to_gfn(st->p2m_pfn);
+
+	if (gfn == XPV_INVALID_GFN)
+		seq_printf(s, "pfn 0x%lx invalid\n", st->p2m_pfn);
+	else if (gfn & XPV_GFN_FOREIGN)
+		seq_printf(s, "pfn 0x%lx foreign 0x%llx\n", st->p2m_pfn,
+			   gfn & ~XPV_GFN_FOREIGN);
+	else
+		seq_printf(s, "pfn 0x%lx gfn 0x%llx\n", st->p2m_pfn, gfn);
+}
+
 static int hvs_view_show(struct seq_file *s, void *unused)
 {
 	struct hvs_out out = { .emit = hvs_seq_emit, .ctx = s };
@@ -90,6 +107,9 @@ static int hvs_view_show(struct seq_file *s, void *unused)
 	case HVS_DBG_FRAME:
 		hvs_show_frame(st, s);
 		break;
+	case HVS_DBG_P2M:
+		hvs_show_p2m(st, s);
+		break;
 	default:
 		hvs_show(st->model, view, &out);
 		break;
@@ -103,7 +123,7 @@ static int hvs_view_open(struct inode *inode, struct file *file)
 	return single_open(file, hvs_view_show, inode->i_private);
 }
 
-/* "translate" and "frame": write a number, read what it shows. */
+/* "translate", "frame" and "p2m": write a number, read what it shows. */
 static ssize_t hvs_query_write(struct file *file, const char __user *ubuf,
 			       size_t len, loff_t *ppos)
 {
@@ -118,6 +138,8 @@ static ssize_t hvs_query_write(struct file *file, const char __user *ubuf,
 	mutex_lock(&st->lock);
 	if (view == HVS_DBG_TRANSLATE)
 		st->translate_bfn = v;
+	else if (view == HVS_DBG_P2M)
+		st->p2m_pfn = v;
 	else
 		st->frame_mfn = v;
 	mutex_unlock(&st->lock);
@@ -461,6 +483,8 @@ void hvs_debugfs_init(struct hvs_stub *st)
 	debugfs_create_file("translate", 0644, st->dir,
 			    (void *)HVS_DBG_TRANSLATE, &hvs_query_fops);
 	debugfs_create_file("frame", 0644, st->dir, (void *)HVS_DBG_FRAME,
+			    &hvs_query_fops);
+	debugfs_create_file("p2m", 0644, st->dir, (void *)HVS_DBG_P2M,
 			    &hvs_query_fops);
 	debugfs_create_file("mappings", 0444, st->dir, NULL, &hvs_map_fops);
 	debugfs_create_file("ctl", 0200, st->dir, NULL, &hvs_cmd_fops);

@@ -143,8 +143,11 @@ module_param(rmrr, charp, 0444);
 MODULE_PARM_DESC(rmrr,
 		 "RMRR ranges as BFN:NR[,BFN:NR...] (default none)");
 
+static const struct xpv_hv_ops hvs_stub_ops;
+
 struct hvs_stub hvs_stub = {
 	.lock = __MUTEX_INITIALIZER(hvs_stub.lock),
+	.ops = &hvs_stub_ops,
 };
 
 static void *hvs_env_zalloc(size_t size)

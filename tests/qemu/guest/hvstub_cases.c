@@ -15,6 +15,9 @@
  *   hvstub_cases resv decrease|populate FRAME...
  *                                   the backend's reservation op; prints
  *                                   "rc N frames 0x..." (rc: extents done)
+ *   hvstub_cases bigbatch N ORDER BFN0 GFN0
+ *                                   N maps in one hypercall, N unmaps in
+ *                                   another (a long hypercall)
  *
  * Prints one line per check, "ok N - DESC" or "not ok N - DESC # WHY", and
  * exits 1 if any failed (2: could not run).  The expected statuses are the
@@ -1722,6 +1725,50 @@ static int cmd_resv(int argc, char **argv)
 	return rc == (long)n ? 0 : 1;
 }
 
+/*
+ * bigbatch N ORDER BFN0 GFN0: one hypercall of N map_page ops (order
+ * ORDER, BFN0 + i * 2^ORDER -> GFN0 + i * 2^ORDER), then one of the N
+ * unmaps; every status must be 0.  With a small continue_work knob it
+ * shows a long hypercall taking continuations.
+ */
+static int cmd_bigbatch(int argc, char **argv)
+{
+	ull n = strtoull(argv[0], NULL, 0), order = strtoull(argv[1], NULL, 0);
+	ull bfn = strtoull(argv[2], NULL, 0), gfn = strtoull(argv[3], NULL, 0);
+	ull c0 = view_value("counters", "continuations_work"), c1, i, bad = 0;
+	struct pv_iommu_op *ops;
+	long rc;
+
+	(void)argc;
+	if (!n || n > HVS_MAX_OPS || order > HVS_MAX_ORDER)
+		die("bigbatch N (1-%u) ORDER (0-%u) BFN0 GFN0", HVS_MAX_OPS,
+		    HVS_MAX_ORDER);
+	ops = calloc(n, sizeof(*ops));
+	if (!ops)
+		die("out of memory");
+	for (i = 0; i < n; i++)
+		ops[i] = o_map(bfn + (i << order), gfn + (i << order),
+			       RW | ORD(order));
+	rc = hc(ops, n);
+	for (i = 0; i < n; i++)
+		bad += ops[i].status != 0;
+	result(!rc && !bad, "bigbatch: %llu maps of order %llu in one hypercall, all status 0 # rc %s, %llu bad",
+	       n, order, ename(rc), bad);
+	c1 = view_value("counters", "continuations_work");
+	for (i = 0; i < n; i++)
+		ops[i] = o_unmap(bfn + (i << order), ORD(order));
+	rc = hc(ops, n);
+	for (i = 0, bad = 0; i < n; i++)
+		bad += ops[i].status != 0;
+	result(!rc && !bad, "bigbatch: the %llu unmaps in one hypercall, all status 0 # rc %s, %llu bad",
+	       n, ename(rc), bad);
+	/* Counter values strictly inside each hypercall's own range. */
+	printf("# continuations %llu %llu %llu\n", c0, c1,
+	       view_value("counters", "continuations_work"));
+	free(ops);
+	return 0;
+}
+
 /* ---- main ----------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -1743,8 +1790,10 @@ int main(int argc, char **argv)
 		rc = cmd_badreq();
 	else if (argc >= 4 && !strcmp(argv[1], "resv"))
 		return cmd_resv(argc - 2, argv + 2);
+	else if (argc == 6 && !strcmp(argv[1], "bigbatch"))
+		rc = cmd_bigbatch(argc - 2, argv + 2);
 	else
-		die("usage: hvstub_cases table | random N [SEED] | wrongcaller | op NAME [bfn= gfn= dom= ios= flags=] | badreq | resv decrease|populate FRAME...");
+		die("usage: hvstub_cases table | random N [SEED] | wrongcaller | op NAME [bfn= gfn= dom= ios= flags=] | badreq | resv decrease|populate FRAME... | bigbatch N ORDER BFN0 GFN0");
 	printf("# %u checks, %u failed\n", n_checks, n_failed);
 	return rc ? rc : n_failed ? 1 : 0;
 }
