@@ -48,7 +48,7 @@
 #define HVS_AUDIT_LINES		32
 /* Grants of pfns beyond the caller's RAM: hash slots, at most half used. */
 #define HVS_GSLOTS		16384
-#define HVS_CONTINUE_WORK	(1ull << 23)
+#define HVS_CONTINUE_WORK	0x800000ull	/* units of work */
 
 /* struct hvs_frame.flags */
 #define HVS_FRAME_ALLOCATED	0x1	/* in its owner's P2M */
@@ -1787,10 +1787,15 @@ static char *hvs_guest_op(struct pv_iommu_op *ops, u32 i)
 	return (char *)ops + (size_t)i * sizeof(struct pv_iommu_op);
 }
 
-/* Write a field of op @guest back like Xen's copy_to_guest (unaligned). */
-#define hvs_put_field(guest, op, field)					\
-	memcpy((guest) + __builtin_offsetof(struct pv_iommu_op, field),	\
-	       &(op)->field, sizeof((op)->field))
+/*
+ * Write @n bytes at offset @off of @op back into the guest's copy of it,
+ * like Xen's copy_to_guest (no alignment needed).
+ */
+static void hvs_put_bytes(char *guest, const struct pv_iommu_op *op,
+			  size_t off, size_t n)
+{
+	memcpy(guest + off, (const char *)op + off, n);
+}
 
 /*
  * Run one op read from the guest's buffer and write back what Xen writes:
@@ -1804,13 +1809,18 @@ static void hvs_run_op(struct hvs_model *m, char *guest)
 	memcpy(&op, guest, sizeof(op));
 	op.status = hvs_do_op(m, &op);
 	hvs_count_op(m, op.subop_id, op.status);
-	hvs_put_field(guest, &op, status);
+	hvs_put_bytes(guest, &op, XPV_IOMMU_OP_OFF(status), sizeof(op.status));
 	if (op.subop_id == IOMMUOP_query_caps) {
-		hvs_put_field(guest, &op, flags);
-		hvs_put_field(guest, &op, u.query_caps.offset);
+		hvs_put_bytes(guest, &op, XPV_IOMMU_OP_OFF(flags),
+			      sizeof(op.flags));
+		hvs_put_bytes(guest, &op, XPV_IOMMU_OP_OFF(u.query_caps.offset),
+			      sizeof(op.u.query_caps.offset));
 	} else if (op.subop_id == IOMMUOP_lookup_foreign_page && !op.status) {
-		hvs_put_field(guest, &op, flags);
-		hvs_put_field(guest, &op, u.lookup_foreign_page.bfn);
+		hvs_put_bytes(guest, &op, XPV_IOMMU_OP_OFF(flags),
+			      sizeof(op.flags));
+		hvs_put_bytes(guest, &op,
+			      XPV_IOMMU_OP_OFF(u.lookup_foreign_page.bfn),
+			      sizeof(op.u.lookup_foreign_page.bfn));
 	}
 }
 
@@ -1927,7 +1937,9 @@ long hvs_iommu_op(struct hvs_model *m, struct pv_iommu_op *ops,
 			ft->op_armed = false;
 			m->cnt[HVS_C_OP_FAULTS]++;
 			op.status = ft->op_errno;
-			hvs_put_field(hvs_guest_op(ops, i), &op, status);
+			hvs_put_bytes(hvs_guest_op(ops, i), &op,
+				      XPV_IOMMU_OP_OFF(status),
+				      sizeof(op.status));
 			memcpy(&op.subop_id, hvs_guest_op(ops, i),
 			       sizeof(op.subop_id));
 			hvs_count_op(m, op.subop_id, ft->op_errno);
@@ -4418,7 +4430,7 @@ static void hvs_audit_domain(struct hvs_audit *au, struct hvs_domain *d,
 			gr = hvs_grant_of(hvs_tfind(m->grants, g));
 			if (d != m->dom0 || !gr ||
 			    (gr->mfn | HVS_GFN_FOREIGN) != d->p2m[g])
-				hvs_av(au, "P2M of dom %u pfn 0x%llx -> foreign 0x%llx without its grant\n",
+				hvs_av(au, "P2M of dom %u pfn 0x%llx: foreign 0x%llx, no grant\n",
 				       d->domid, HVS_ULL(g),
 				       HVS_ULL(d->p2m[g] & ~HVS_GFN_FOREIGN));
 			continue;
@@ -4449,7 +4461,7 @@ static void hvs_audit_grants(struct hvs_audit *au)
 		hvs_work(m, 1);
 		hvs_audit_expect(au, g->mfn, 0, HVS_REF_RO);
 		if (!f || f->owner != g->domid)
-			hvs_av(au, "grant at pfn 0x%llx reaches mfn 0x%llx not of dom %u (freed while granted)\n",
+			hvs_av(au, "grant pfn 0x%llx reaches mfn 0x%llx, not dom %u's\n",
 			       HVS_ULL(t->key), HVS_ULL(g->mfn), g->domid);
 		if (hvs_pfn_to_gfn(m, t->key) != (g->mfn | HVS_GFN_FOREIGN))
 			hvs_av(au, "grant at pfn 0x%llx not in the P2M\n",

@@ -29,7 +29,9 @@
 #include <asm/barrier.h>
 #define HVS_READ_ONCE(x)	READ_ONCE(x)
 #define HVS_WRITE_ONCE(x, v)	WRITE_ONCE(x, v)
+/* Pairs with HVS_STORE_RELEASE: what was written before is visible. */
 #define HVS_LOAD_ACQUIRE(x)	smp_load_acquire(&(x))
+/* Publishes a word after the ones it guards (a grant hash slot's key). */
 #define HVS_STORE_RELEASE(x, v)	smp_store_release(&(x), v)
 #define HVS_PRINTF(a, b)	__printf(a, b)
 #else

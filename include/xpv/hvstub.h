@@ -45,7 +45,7 @@
  * or foreign mapping), as pfn_to_gfn() returns it: that frame's MFN with
  * this bit set (XPV_GFN_FOREIGN in include/xpv/hv.h).
  */
-#define HVS_GFN_FOREIGN		(1ull << 63)
+#define HVS_GFN_FOREIGN		0x8000000000000000ull	/* bit 63 */
 
 /* default_map knob: the IOMMU map Xen gave the caller before any op. */
 #define HVS_DEFMAP_IDENTITY	0	/* BFN = MFN */

@@ -100,8 +100,7 @@ static const char *const model_bugs[] = {
 	"swapped mapping", "scratch page holds", "allocated to nobody",
 	"unknown domain", "unallocated, unreferenced", "disagrees with the P2M",
 	"not backed", "ledger says", "refcount_underflow",
-	"pinned as a page table", "without its grant", "freed while granted",
-	"not in the P2M",
+	"pinned as a page table", ", no grant", ", not dom", "not in the P2M",
 };
 
 /* The caller (dom 0) writes its own P2M: its mismatches are its bugs. */
