@@ -162,7 +162,8 @@ struct hvs_frame {
 
 struct hvs_rec {
 	struct hvs_tnode node;	/* table (key bfn) or lookups (key bfn, ios) */
-	struct hvs_rec *m2b_next;
+	struct hvs_rec *m2b_next;	/* M2B chain (O(1) removal: the */
+	struct hvs_rec **m2b_pprev;	/* link pointing here, NULL: out) */
 	u64 bfn;
 	u64 mfn;
 	u64 gfn;
@@ -846,8 +847,12 @@ static void hvs_m2b_grow(struct hvs_model *m)
 
 			next = r->m2b_next;
 			r->m2b_next = nt[b];
+			if (nt[b])
+				nt[b]->m2b_pprev = &r->m2b_next;
 			nt[b] = r;
+			r->m2b_pprev = &nt[b];
 		}
+		hvs_work(m, 1);
 	}
 	hvs_free(m, m->m2b);
 	m->m2b = nt;
@@ -862,24 +867,26 @@ static void hvs_m2b_add(struct hvs_model *m, struct hvs_rec *r)
 		hvs_m2b_grow(m);
 	b = hvs_m2b_bucket(m, r->mfn);
 	r->m2b_next = m->m2b[b];
+	if (r->m2b_next)
+		r->m2b_next->m2b_pprev = &r->m2b_next;
 	m->m2b[b] = r;
+	r->m2b_pprev = &m->m2b[b];
 	m->m2b_count++;
 	m->m2b_order_cnt[r->order]++;
 }
 
+/* O(1), however many entries share the frame (one frame, many BFNs). */
 static void hvs_m2b_del(struct hvs_model *m, struct hvs_rec *r)
 {
-	struct hvs_rec **pp = &m->m2b[hvs_m2b_bucket(m, r->mfn)];
-
-	for (; *pp; pp = &(*pp)->m2b_next) {
-		if (*pp == r) {
-			*pp = r->m2b_next;
-			r->m2b_next = NULL;
-			m->m2b_count--;
-			m->m2b_order_cnt[r->order]--;
-			return;
-		}
-	}
+	if (!r->m2b_pprev)
+		return;
+	*r->m2b_pprev = r->m2b_next;
+	if (r->m2b_next)
+		r->m2b_next->m2b_pprev = r->m2b_pprev;
+	r->m2b_next = NULL;
+	r->m2b_pprev = NULL;
+	m->m2b_count--;
+	m->m2b_order_cnt[r->order]--;
 }
 
 /*
@@ -894,15 +901,21 @@ static struct hvs_rec *hvs_m2b_find(struct hvs_model *m, u64 mfn,
 	unsigned int o;
 
 	for (o = 0; o <= HVS_MAX_ORDER; o++) {
-		u64 base = mfn & ~((1ull << o) - 1);
+		u64 base = mfn & ~((1ull << o) - 1), seen = 0;
 		struct hvs_rec *r;
 
 		if (!m->m2b_order_cnt[o])
 			continue;
-		for (r = m->m2b[hvs_m2b_bucket(m, base)]; r; r = r->m2b_next)
+		/* A frame mapped at many BFNs makes a long chain: count it. */
+		for (r = m->m2b[hvs_m2b_bucket(m, base)]; r; r = r->m2b_next) {
+			seen++;
 			if (r->mfn == base && r->order == o &&
-			    (!fn || fn(r, arg)))
+			    (!fn || fn(r, arg))) {
+				hvs_work(m, seen);
 				return r;
+			}
+		}
+		hvs_work(m, seen);
 	}
 	return NULL;
 }
@@ -916,6 +929,7 @@ static bool hvs_stale_covers(struct hvs_model *m, u64 mfn, u64 *bfn)
 {
 	u64 i;
 
+	hvs_work(m, m->nr_stale);
 	for (i = 0; i < m->nr_stale; i++) {
 		struct hvs_stale *s = &m->stale[i];
 
@@ -1095,6 +1109,7 @@ static void hvs_hole_add(struct hvs_model *m, u64 start, u64 end,
 		h = hvs_hole_of(hvs_tfind_ge(m->holes, start));
 		if (!h || h->node.key > end)
 			break;
+		hvs_work(m, 1);
 		if (h->end > end)
 			end = h->end;
 		hvs_terase(&m->holes, h->node.key);
@@ -2437,11 +2452,19 @@ static bool hvs_balloon_notify(struct hvs_rec *r, void *arg)
 	return false;
 }
 
-static bool hvs_match_swappable(struct hvs_rec *r, void *arg)
-{
-	u16 *domid = arg;
+struct hvs_balloon_swap {
+	u16 domid;
+	u64 n;
+	struct hvs_rec **v;	/* room for every affected entry */
+};
 
-	return r->kind == HVS_KIND_FOREIGN && r->domid == *domid;
+static bool hvs_collect_swappable(struct hvs_rec *r, void *arg)
+{
+	struct hvs_balloon_swap *sw = arg;
+
+	if (r->kind == HVS_KIND_FOREIGN && r->domid == sw->domid)
+		sw->v[sw->n++] = r;
+	return false;
 }
 
 /*
@@ -2456,11 +2479,11 @@ static int hvs_balloon_out(struct hvs_model *m, u64 domid, u64 gfn)
 	struct hvs_domain *d = hvs_domain(m, domid);
 	struct hvs_balloon_scan bs = { .domid = domid };
 	struct hvs_balloon_notify bn = { .m = m, .domid = domid };
+	struct hvs_balloon_swap sw = { .domid = domid };
 	struct hvs_frame *f;
 	struct hvs_rec *r;
-	u16 dom16 = domid;
 	unsigned int i;
-	u64 mfn;
+	u64 mfn, k;
 
 	if (!d)
 		return -ENOENT;
@@ -2480,22 +2503,32 @@ static int hvs_balloon_out(struct hvs_model *m, u64 domid, u64 gfn)
 	if (f->flags & HVS_FRAME_PINNED)
 		return -EBUSY;
 	if (domid != 0) {
+		/* Everything it needs is allocated before anything changes. */
 		hvs_m2b_find(m, mfn, hvs_balloon_count, &bs);
-		if (bs.affected && bs.affected == bs.swappable &&
-		    hvs_stale_reserve(m, bs.affected))
-			return -ENOMEM;
-		for (i = 0; bs.affected && i < HVS_MAX_IOSERVERS; i++)
-			if (d->ios[i].live &&
-			    hvs_notify_reserve(m, &d->ios[i], bs.affected))
+		if (bs.affected && bs.affected == bs.swappable) {
+			if (hvs_stale_reserve(m, bs.affected))
 				return -ENOMEM;
+			sw.v = hvs_zalloc(m, bs.affected * sizeof(*sw.v));
+			if (!sw.v)
+				return -ENOMEM;
+		}
+		for (i = 0; bs.affected && i < HVS_MAX_IOSERVERS; i++) {
+			if (d->ios[i].live &&
+			    hvs_notify_reserve(m, &d->ios[i], bs.affected)) {
+				hvs_free(m, sw.v);
+				return -ENOMEM;
+			}
+		}
 	}
 	m->cnt[HVS_C_BALLOON_OUT]++;
 	if (domid != 0) {
 		bn.mfn = mfn;
 		hvs_m2b_find(m, mfn, hvs_balloon_notify, &bn);
-		if (bs.affected && bs.affected == bs.swappable) {
-			while ((r = hvs_m2b_find(m, mfn, hvs_match_swappable,
-						 &dom16))) {
+		if (sw.v) {
+			/* One walk of the M2B chain, then the swaps. */
+			hvs_m2b_find(m, mfn, hvs_collect_swappable, &sw);
+			for (k = 0; k < sw.n; k++) {
+				r = sw.v[k];
 				hvs_m2b_del(m, r);
 				hvs_stale_add(m, r->bfn, r->mfn, r->order,
 					      r->refkind, false, r->kind);
@@ -2512,6 +2545,7 @@ static int hvs_balloon_out(struct hvs_model *m, u64 domid, u64 gfn)
 				m->cnt[HVS_C_TABLE_WRITES]++;
 				m->cnt[HVS_C_PTE_WRITES]++;
 			}
+			hvs_free(m, sw.v);
 			/* Xen flushes before the balloon hypercall returns. */
 			hvs_flush_now(m);
 		}
@@ -4295,14 +4329,14 @@ struct hvs_audit {
 				##__VA_ARGS__);				\
 } while (0)
 
-static bool hvs_m2b_has(struct hvs_model *m, const struct hvs_rec *r)
+/*
+ * Is @r linked into an M2B chain?  O(1); the audit's walk of every chain
+ * checks that each entry sits in its own bucket and that the chains hold
+ * exactly the live records.
+ */
+static bool hvs_m2b_has(const struct hvs_rec *r)
 {
-	const struct hvs_rec *x;
-
-	for (x = m->m2b[hvs_m2b_bucket(m, r->mfn)]; x; x = x->m2b_next)
-		if (x == r)
-			return true;
-	return false;
+	return r->m2b_pprev && *r->m2b_pprev == r;
 }
 
 static void hvs_audit_expect(struct hvs_audit *au, u64 mfn,
@@ -4330,7 +4364,7 @@ static void hvs_audit_rec(struct hvs_audit *au, struct hvs_rec *r)
 	u64 i;
 
 	if (r->flags & HVS_REC_SWAPPED) {
-		if (r->refkind != HVS_REF_NONE || hvs_m2b_has(m, r))
+		if (r->refkind != HVS_REF_NONE || hvs_m2b_has(r))
 			hvs_av(au, "swapped mapping bfn 0x%llx still holds its old frame\n",
 			       HVS_ULL(r->bfn));
 		/* The scratch page is every guest's: nobody may write it. */
@@ -4339,7 +4373,7 @@ static void hvs_audit_rec(struct hvs_audit *au, struct hvs_rec *r)
 			       HVS_ULL(r->bfn));
 		return;
 	}
-	if (!hvs_m2b_has(m, r))
+	if (!hvs_m2b_has(r))
 		hvs_av(au, "mapping bfn 0x%llx mfn 0x%llx missing from the M2B\n",
 		       HVS_ULL(r->bfn), HVS_ULL(r->mfn));
 	hvs_audit_expect(au, r->mfn, r->order, r->refkind);
@@ -4638,7 +4672,10 @@ unsigned int hvs_audit(struct hvs_model *m, const struct hvs_out *out)
 						 m->lookups : m->table;
 
 			m2b_n++;
-			if (hvs_rec_of(hvs_tfind(root, r->node.key)) != r)
+			hvs_work(m, 1);
+			if (hvs_rec_of(hvs_tfind(root, r->node.key)) != r ||
+			    hvs_m2b_bucket(m, r->mfn) != i ||
+			    (r->flags & HVS_REC_SWAPPED))
 				hvs_av(&au, "M2B entry mfn 0x%llx bfn 0x%llx has no mapping\n",
 				       HVS_ULL(r->mfn), HVS_ULL(r->bfn));
 		}

@@ -1330,6 +1330,7 @@ UNIT_TEST(long_work_takes_continuations_and_stays_bounded)
 	static struct pv_iommu_op ops[HVS_MAX_OPS];
 	struct hvs_model *m = mk_lay(256, POOLF, &env);
 	unsigned int i, bad = 0;
+	struct obuf o;
 	u64 cont;
 
 	preempt_model = m;
@@ -1389,6 +1390,42 @@ UNIT_TEST(long_work_takes_continuations_and_stays_bounded)
 	CHECK_EQ(ctl(m, "xen_range 0x100 0xfffffe00"), 0);
 	CHECK_EQ(ctl(m, "xen_range 0 0x3ffffff00"), -EBUSY);
 	CHECK_EQ(run1(m, op_map(5, 0x12345678, RW)), -EPERM);
+	CHECK_EQ(ctl(m, "clear_errors"), 0);
+	/*
+	 * One frame at 65536 BFNs: one M2B chain that long.  Unmapping them
+	 * all and auditing stay linear (O(1) M2B removal).
+	 */
+	CHECK_EQ(ctl(m, "set max_order 0"), 0);
+	for (i = 0; i < HVS_MAX_OPS; i++)
+		ops[i] = op_map(0x100000 + i, 1ull << 33, RW);
+	CHECK_EQ(hvs_iommu_op(m, ops, HVS_MAX_OPS, HVS_MAX_OPS), 0);
+	for (i = 0, bad = 0; i < HVS_MAX_OPS; i++)
+		bad += ops[i].status != 0;
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(audit(m, &o), 0);
+	for (i = 0; i < HVS_MAX_OPS; i++)
+		ops[i] = op_unmap(0x100000 + i, 0);
+	CHECK_EQ(hvs_iommu_op(m, ops, HVS_MAX_OPS, HVS_MAX_OPS), 0);
+	for (i = 0, bad = 0; i < HVS_MAX_OPS; i++)
+		bad += ops[i].status != 0;
+	CHECK_EQ(bad, 0);
+	/* A foreign page swapped out of 8192 entries in one walk. */
+	CHECK_EQ(ctl(m, "domain_create 2 1"), 0);
+	CHECK_EQ(ctl(m, "ioserver_create 2 1"), 0);
+	for (i = 0; i < 8192; i++)
+		ops[i] = op_mapf(0x200000 + i, 0, 2, 1, RW | SWAP);
+	CHECK_EQ(hvs_iommu_op(m, ops, 8192, 8192), 0);
+	for (i = 0, bad = 0; i < 8192; i++)
+		bad += ops[i].status != 0;
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(ctl(m, "balloon_out 2 0"), 0);
+	CHECK_EQ(cnt(m, "swaps"), 8192);
+	CHECK_EQ(cnt(m, "notify_sync"), 8192 - 256);
+	CHECK_EQ(ctl(m, "notify_clear 2 1"), 0);
+	for (i = 0; i < 8192; i++)
+		ops[i] = op_unmapf(0x200000 + i, 1, 0);
+	CHECK_EQ(hvs_iommu_op(m, ops, 8192, 8192), 0);
+	CHECK(audit_clean(m));
 	hvs_model_destroy(m);
 }
 
