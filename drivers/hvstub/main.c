@@ -240,10 +240,11 @@ static long hvs_stub_reservation(enum xpv_hv_resv op, unsigned long *frames,
 {
 	long rc;
 
+	/* The same numbers: a bad op stays bad (-EINVAL). */
+	BUILD_BUG_ON(XPV_RESV_DECREASE != HVS_RESV_DECREASE);
+	BUILD_BUG_ON(XPV_RESV_POPULATE != HVS_RESV_POPULATE);
 	mutex_lock(&hvs_stub.lock);
-	rc = hvs_reservation(hvs_stub.model, op == XPV_RESV_DECREASE ?
-			     HVS_RESV_DECREASE : HVS_RESV_POPULATE,
-			     frames, count);
+	rc = hvs_reservation(hvs_stub.model, op, frames, count);
 	mutex_unlock(&hvs_stub.lock);
 	return rc;
 }
