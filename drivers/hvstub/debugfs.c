@@ -18,12 +18,15 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include <xpv/hv.h>
+
 #include "stub.h"
 
 /* Views beyond the model's HVS_VIEW_* ids. */
 #define HVS_DBG_AUDIT		100
 #define HVS_DBG_TRANSLATE	101
 #define HVS_DBG_FRAME		102
+#define HVS_DBG_P2M		103
 
 /* Longest command a control file accepts. */
 #define HVS_CMD_MAX		4096
@@ -52,10 +55,11 @@ static void hvs_show_translate(struct hvs_stub *st, struct seq_file *s)
 			   st->translate_bfn, x.stale);
 		return;
 	}
-	seq_printf(s, "bfn 0x%llx src %s mfn 0x%llx perm %c%c stale %u\n",
+	seq_printf(s, "bfn 0x%llx src %s mfn 0x%llx perm %c%c stale %u zero %d\n",
 		   st->translate_bfn, hvs_src_names[x.src % 5], x.mfn,
 		   (x.perm & IOMMU_OP_readable) ? 'r' : '-',
-		   (x.perm & IOMMU_OP_writeable) ? 'w' : '-', x.stale);
+		   (x.perm & IOMMU_OP_writeable) ? 'w' : '-', x.stale,
+		   x.zero);
 }
 
 static void hvs_show_frame(struct hvs_stub *st, struct seq_file *s)
@@ -70,6 +74,20 @@ static void hvs_show_frame(struct hvs_stub *st, struct seq_file *s)
 	seq_printf(s, "mfn 0x%llx owner %u allocated %d gfn 0x%llx refs %u wrefs %u pinned %d gen %u\n",
 		   st->frame_mfn, fi.owner, fi.allocated, fi.gfn, fi.refs,
 		   fi.wrefs, fi.pinned, fi.gen);
+}
+
+/* What the backend's pfn_to_gfn() returns (no lock: it needs none). */
+static void hvs_show_p2m(struct hvs_stub *st, struct seq_file *s)
+{
+	u64 gfn = st->ops->pfn_to_gfn(st->p2m_pfn);
+
+	if (gfn == XPV_INVALID_GFN)
+		seq_printf(s, "pfn 0x%lx invalid\n", st->p2m_pfn);
+	else if (gfn & XPV_GFN_FOREIGN)
+		seq_printf(s, "pfn 0x%lx foreign 0x%llx\n", st->p2m_pfn,
+			   gfn & ~XPV_GFN_FOREIGN);
+	else
+		seq_printf(s, "pfn 0x%lx gfn 0x%llx\n", st->p2m_pfn, gfn);
 }
 
 static int hvs_view_show(struct seq_file *s, void *unused)
@@ -89,6 +107,9 @@ static int hvs_view_show(struct seq_file *s, void *unused)
 	case HVS_DBG_FRAME:
 		hvs_show_frame(st, s);
 		break;
+	case HVS_DBG_P2M:
+		hvs_show_p2m(st, s);
+		break;
 	default:
 		hvs_show(st->model, view, &out);
 		break;
@@ -102,7 +123,7 @@ static int hvs_view_open(struct inode *inode, struct file *file)
 	return single_open(file, hvs_view_show, inode->i_private);
 }
 
-/* "translate" and "frame": write a number, read what it shows. */
+/* "translate", "frame" and "p2m": write a number, read what it shows. */
 static ssize_t hvs_query_write(struct file *file, const char __user *ubuf,
 			       size_t len, loff_t *ppos)
 {
@@ -117,6 +138,8 @@ static ssize_t hvs_query_write(struct file *file, const char __user *ubuf,
 	mutex_lock(&st->lock);
 	if (view == HVS_DBG_TRANSLATE)
 		st->translate_bfn = v;
+	else if (view == HVS_DBG_P2M)
+		st->p2m_pfn = v;
 	else
 		st->frame_mfn = v;
 	mutex_unlock(&st->lock);
@@ -253,7 +276,7 @@ static const char *const hvs_cmd_files[] = {
 	"set", "fault", "domain_create", "domain_destroy", "ioserver_create",
 	"ioserver_destroy", "balloon_out", "populate", "pin", "unpin",
 	"xen_range", "rmrr", "flush", "baseline", "reset", "clear_errors",
-	"notify_clear",
+	"notify_clear", "p2m_set", "grant_map", "grant_unmap", "dma_write",
 };
 
 /* ---- hypercall: run a raw batch from a test program -------------------- */
@@ -291,22 +314,59 @@ static int hvs_hc_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Bytes per element of a request's payload (an op or a frame number). */
+static size_t hvs_hc_elem(const struct hvs_hc_req *req)
+{
+	return req->kind == HVS_HC_IOMMU ? sizeof(struct pv_iommu_op) :
+					   sizeof(u64);
+}
+
 /* Validate the header; return the payload size or a negative errno. */
 static ssize_t hvs_hc_payload(const struct hvs_hc_req *req)
 {
 	if (req->magic != HVS_HC_MAGIC || (req->flags & ~HVS_HC_FLAGS) ||
 	    req->_pad[0] || req->_pad[1] || req->_pad[2])
 		return -EINVAL;
-	if (req->kind == HVS_HC_PMEM) {
+	switch (req->kind) {
+	case HVS_HC_PMEM:
 		if (req->count || req->nr_ops || req->flags)
 			return -EINVAL;
 		return sizeof(struct xpv_xenpf_pmem_add);
-	}
-	if (req->kind != HVS_HC_IOMMU)
+	case HVS_HC_DECREASE:
+	case HVS_HC_POPULATE:
+		if (req->flags || req->count != req->nr_ops)
+			return -EINVAL;
+		break;
+	case HVS_HC_IOMMU:
+		break;
+	default:
 		return -EINVAL;
+	}
 	if (req->nr_ops > HVS_MAX_OPS)
 		return -E2BIG;
-	return (ssize_t)req->nr_ops * sizeof(struct pv_iommu_op);
+	return (ssize_t)req->nr_ops * hvs_hc_elem(req);
+}
+
+/* Run a validated request on its payload. */
+static long hvs_hc_run(struct hvs_stub *st, const struct hvs_hc_req *req,
+		       void *payload)
+{
+	struct pv_iommu_op *ops = payload;
+
+	lockdep_assert_held(&st->lock);
+	switch (req->kind) {
+	case HVS_HC_PMEM:
+		return hvs_pmem_add(st->model, payload);
+	case HVS_HC_DECREASE:
+	case HVS_HC_POPULATE:
+		return hvs_reservation(st->model, req->kind == HVS_HC_DECREASE ?
+				       HVS_RESV_DECREASE : HVS_RESV_POPULATE,
+				       payload, req->count);
+	default:
+		if (req->flags & HVS_HC_NULL)
+			ops = NULL;
+		return hvs_iommu_op(st->model, ops, req->count, req->nr_ops);
+	}
 }
 
 static ssize_t hvs_hc_write(struct file *file, const char __user *ubuf,
@@ -315,10 +375,10 @@ static ssize_t hvs_hc_write(struct file *file, const char __user *ubuf,
 	struct hvs_hc_file *hf = file->private_data;
 	struct hvs_stub *st = &hvs_stub;
 	struct hvs_hc_resp *resp;
-	struct pv_iommu_op *ops;
 	struct hvs_hc_req req;
+	size_t shift, rlen;
 	ssize_t payload;
-	void *buf;
+	char *buf;
 	long rc;
 
 	if (len < sizeof(req))
@@ -330,35 +390,33 @@ static ssize_t hvs_hc_write(struct file *file, const char __user *ubuf,
 		return payload;
 	if (len != sizeof(req) + payload)
 		return -EINVAL;
-	/* 8 spare bytes: a misaligned buffer stays inside the allocation. */
+	/*
+	 * A misaligned guest buffer: the payload one byte into an allocation
+	 * with 8 spare bytes.  The model reads it bytewise, as Xen's guest
+	 * copies do (no alignment needed).
+	 */
+	shift = (req.flags & HVS_HC_MISALIGN) ? 1 : 0;
+	rlen = sizeof(*resp) + payload;
 	buf = kvzalloc(payload + 8, GFP_KERNEL);
-	resp = kvzalloc(sizeof(*resp) + req.nr_ops * sizeof(*ops),
-			GFP_KERNEL);
+	resp = kvzalloc(rlen, GFP_KERNEL);
 	if (!buf || !resp) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (copy_from_user(buf, ubuf + sizeof(req), payload)) {
+	if (copy_from_user(buf + shift, ubuf + sizeof(req), payload)) {
 		rc = -EFAULT;
 		goto out;
 	}
-	ops = buf;
-	if (req.flags & HVS_HC_NULL)
-		ops = NULL;
-	else if (req.flags & HVS_HC_MISALIGN)
-		ops = (struct pv_iommu_op *)((char *)buf + 1);
 	mutex_lock(&st->lock);
-	if (req.kind == HVS_HC_PMEM)
-		resp->rc = hvs_pmem_add(st->model, buf);
-	else
-		resp->rc = hvs_iommu_op(st->model, ops, req.count, req.nr_ops);
+	resp->rc = hvs_hc_run(st, &req, buf + shift);
 	mutex_unlock(&st->lock);
 	resp->nr_ops = req.nr_ops;
-	memcpy(resp + 1, buf, req.nr_ops * sizeof(*ops));
+	if (req.kind != HVS_HC_PMEM)
+		memcpy(resp + 1, buf + shift, payload);
 	mutex_lock(&hf->lock);
 	kvfree(hf->resp);
 	hf->resp = resp;
-	hf->resp_len = sizeof(*resp) + req.nr_ops * sizeof(*ops);
+	hf->resp_len = req.kind == HVS_HC_PMEM ? sizeof(*resp) : rlen;
 	mutex_unlock(&hf->lock);
 	resp = NULL;
 	/* The next read starts at the new response. */
@@ -413,6 +471,7 @@ void hvs_debugfs_init(struct hvs_stub *st)
 		{ "pmem", HVS_VIEW_PMEM },
 		{ "domains", HVS_VIEW_DOMAINS },
 		{ "faults", HVS_VIEW_FAULTS },
+		{ "grants", HVS_VIEW_GRANTS },
 		{ "audit", HVS_DBG_AUDIT },
 	};
 	unsigned int i;
@@ -424,6 +483,8 @@ void hvs_debugfs_init(struct hvs_stub *st)
 	debugfs_create_file("translate", 0644, st->dir,
 			    (void *)HVS_DBG_TRANSLATE, &hvs_query_fops);
 	debugfs_create_file("frame", 0644, st->dir, (void *)HVS_DBG_FRAME,
+			    &hvs_query_fops);
+	debugfs_create_file("p2m", 0644, st->dir, (void *)HVS_DBG_P2M,
 			    &hvs_query_fops);
 	debugfs_create_file("mappings", 0444, st->dir, NULL, &hvs_map_fops);
 	debugfs_create_file("ctl", 0200, st->dir, NULL, &hvs_cmd_fops);

@@ -94,7 +94,7 @@ MODULE_PARM_DESC(default_map,
 static uint bfn_bits = 36;
 module_param(bfn_bits, uint, 0444);
 MODULE_PARM_DESC(bfn_bits,
-		 "IOMMU address width in bus-frame-number bits, 20-52 (default 36: 48-bit addresses)");
+		 "IOMMU address width in bus-frame-number bits, 20-48 (default 36: 48-bit addresses)");
 
 static bool pmem_enosys;
 module_param(pmem_enosys, bool, 0444);
@@ -143,8 +143,11 @@ module_param(rmrr, charp, 0444);
 MODULE_PARM_DESC(rmrr,
 		 "RMRR ranges as BFN:NR[,BFN:NR...] (default none)");
 
+static const struct xpv_hv_ops hvs_stub_ops;
+
 struct hvs_stub hvs_stub = {
 	.lock = __MUTEX_INITIALIZER(hvs_stub.lock),
+	.ops = &hvs_stub_ops,
 };
 
 static void *hvs_env_zalloc(size_t size)
@@ -162,10 +165,24 @@ static void hvs_env_resched(void)
 	cond_resched();
 }
 
+/*
+ * A continuation of a long hypercall: the model is consistent and has
+ * flushed.  Let every other user of the stub in, so that nobody waits on
+ * the lock for the whole of a hypercall, however long (hung tasks).
+ */
+static void hvs_env_preempt(void)
+{
+	lockdep_assert_held(&hvs_stub.lock);
+	mutex_unlock(&hvs_stub.lock);
+	cond_resched();
+	mutex_lock(&hvs_stub.lock);
+}
+
 static const struct hvs_env hvs_kernel_env = {
 	.zalloc	= hvs_env_zalloc,
 	.free	= hvs_env_free,
 	.resched = hvs_env_resched,
+	.preempt = hvs_env_preempt,
 };
 
 static long hvs_stub_iommu_op(struct pv_iommu_op *ops, unsigned int count)
@@ -194,7 +211,10 @@ static u64 hvs_real_pfn_to_gfn(unsigned long pfn)
 
 	if (mfn == INVALID_P2M_ENTRY)
 		return XPV_INVALID_GFN;
-	return mfn & ~(FOREIGN_FRAME_BIT | IDENTITY_FRAME_BIT);
+	/* A grant or foreign mapping: not this domain's RAM. */
+	if (mfn & FOREIGN_FRAME_BIT)
+		return (mfn & ~FOREIGN_FRAME_BIT) | XPV_GFN_FOREIGN;
+	return mfn & ~IDENTITY_FRAME_BIT;
 }
 
 /* No lock: the model's P2M is read with single loads. */
@@ -215,14 +235,108 @@ static int hvs_stub_invalidate_pop(u16 domid, u16 ioserver, u64 *bfn)
 	return rc;
 }
 
+static long hvs_stub_reservation(enum xpv_hv_resv op, unsigned long *frames,
+				 unsigned int count)
+{
+	long rc;
+
+	/* The same numbers: a bad op stays bad (-EINVAL). */
+	BUILD_BUG_ON(XPV_RESV_DECREASE != HVS_RESV_DECREASE);
+	BUILD_BUG_ON(XPV_RESV_POPULATE != HVS_RESV_POPULATE);
+	mutex_lock(&hvs_stub.lock);
+	rc = hvs_reservation(hvs_stub.model, op, frames, count);
+	mutex_unlock(&hvs_stub.lock);
+	return rc;
+}
+
 static const struct xpv_hv_ops hvs_stub_ops = {
 	.name		= "stub",
 	.owner		= THIS_MODULE,
 	.iommu_op	= hvs_stub_iommu_op,
 	.pmem_add	= hvs_stub_pmem_add,
 	.pfn_to_gfn	= hvs_stub_pfn_to_gfn,
+	.reservation	= hvs_stub_reservation,
 	.invalidate_pop	= hvs_stub_invalidate_pop,
 };
+
+/**
+ * xpv_hvstub_p2m_set() - test hook: the calling domain writes its own P2M
+ * @pfn: one of its pfns (below the stub's dom0_pages)
+ * @gfn: the frame to enter (one of its allocated frames, e.g. one that
+ *       XPV_RESV_POPULATE returned), or XPV_INVALID_GFN to invalidate
+ *
+ * What a PV guest's __set_phys_to_machine() does around a reservation
+ * change: pfn_to_gfn() returns @gfn from now on (one word, written while
+ * readers may run).  Exported in namespace XPV_NS_STUB_TEST; tests only.
+ *
+ * Context: process context; may sleep (takes the stub's lock).
+ * Return: 0, -EINVAL (@pfn beyond the modelled RAM), -EBUSY (@pfn holds
+ * a grant mapping), -EPERM (@gfn not an allocated frame of the caller),
+ * -EOPNOTSUPP (loaded with force=1 in Xen: the P2M is the real one).
+ */
+int xpv_hvstub_p2m_set(unsigned long pfn, u64 gfn)
+{
+	int rc;
+
+	mutex_lock(&hvs_stub.lock);
+	rc = hvs_p2m_set(hvs_stub.model, pfn, gfn);
+	mutex_unlock(&hvs_stub.lock);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(xpv_hvstub_p2m_set, XPV_NS_STUB_TEST);
+
+/**
+ * xpv_hvstub_grant_map() - test hook: map a foreign frame at a pfn
+ * @domid: the granting domain (created through debugfs)
+ * @gfn:   its frame
+ * @pfn:   the caller's pfn: ballooned out (P2M invalid) or beyond the
+ *         modelled RAM (unpopulated space)
+ *
+ * What GNTTABOP_map_grant_ref + set_foreign_p2m_mapping() do for
+ * gntdev/blkback: pfn_to_gfn(@pfn) returns mfn | XPV_GFN_FOREIGN, and the
+ * frame holds a page reference, until xpv_hvstub_grant_unmap().  The
+ * IOMMU is untouched: a device reaches the frame at its default-map BFN
+ * (MFN, or MFN + window offset), not at BFN = @pfn.  Exported in
+ * namespace XPV_NS_STUB_TEST; tests only.
+ *
+ * Context: process context; may sleep (takes the stub's lock).
+ * Return: 0, -ENXIO (no such live domain, @gfn not populated), -EBUSY
+ * (@pfn populated or granted), -EINVAL (bad @domid or @pfn), -EPERM (a
+ * Xen-owned frame), -ENOSPC (too many pfns beyond RAM granted), -ENOMEM,
+ * -EOPNOTSUPP (forced in Xen).
+ */
+int xpv_hvstub_grant_map(u16 domid, u64 gfn, unsigned long pfn)
+{
+	int rc;
+
+	mutex_lock(&hvs_stub.lock);
+	rc = hvs_grant_map(hvs_stub.model, domid, gfn, pfn);
+	mutex_unlock(&hvs_stub.lock);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(xpv_hvstub_grant_map, XPV_NS_STUB_TEST);
+
+/**
+ * xpv_hvstub_grant_unmap() - test hook: undo xpv_hvstub_grant_map()
+ * @pfn: the granted pfn
+ *
+ * Restores the pfn's previous P2M state (invalid, or identity beyond the
+ * modelled RAM) and drops the page reference.  Exported in namespace
+ * XPV_NS_STUB_TEST; tests only.
+ *
+ * Context: process context; may sleep (takes the stub's lock).
+ * Return: 0, -ENOENT (no grant at @pfn), -EOPNOTSUPP (forced in Xen).
+ */
+int xpv_hvstub_grant_unmap(unsigned long pfn)
+{
+	int rc;
+
+	mutex_lock(&hvs_stub.lock);
+	rc = hvs_grant_unmap(hvs_stub.model, pfn);
+	mutex_unlock(&hvs_stub.lock);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(xpv_hvstub_grant_unmap, XPV_NS_STUB_TEST);
 
 static int hvs_ram_end(struct resource *res, void *arg)
 {
@@ -333,6 +447,10 @@ static int __init hvs_stub_init(void)
 	u64 *p2m = NULL;
 	int rc;
 
+	/* The model's constants are the ABI's. */
+	BUILD_BUG_ON(HVS_GFN_FOREIGN != XPV_GFN_FOREIGN);
+	BUILD_BUG_ON(HVS_INVALID != XPV_INVALID_GFN);
+	BUILD_BUG_ON(sizeof(unsigned long) != sizeof(u64));
 	if (xen_domain() && !force) {
 		pr_err("refusing to load in a real Xen domain (use force=1 for model tests)\n");
 		return -EPERM;

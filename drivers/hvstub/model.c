@@ -11,7 +11,9 @@
  * State, all owned by struct hvs_model and serialised by its owner:
  *  - frames: one struct hvs_frame per host frame the model manages (the
  *    caller's RAM, Xen's frames, the scratch page, the free pool);
- *  - the caller's and every foreign domain's P2M (gfn -> mfn);
+ *  - the caller's and every foreign domain's P2M (gfn -> mfn); the
+ *    caller's is the guest's own (it writes it: hvs_p2m_set()), with grant
+ *    mappings of foreign frames in it and, beyond its RAM, in a hash;
  *  - the IOMMU table: a treap of explicit mappings keyed by BFN, on top of
  *    Xen's default map (a function of the frame owners) minus the BFNs an
  *    explicit mapping ever displaced;
@@ -20,6 +22,10 @@
  *  - the lazy IOTLB: entries changed since the last flush, with the page
  *    references they still pin (dropped only at the flush);
  *  - ledgers, counters, fault injection and the audit's logs.
+ *
+ * Every loop whose length a caller controls is bounded by the model's
+ * size or calls hvs_work(), which reschedules; a long hypercall takes
+ * continuations between ops (flush, then the owner may drop its lock).
  *
  * Copyright (c) 2026 The xen-pviommu authors.
  */
@@ -34,12 +40,15 @@
 
 #define HVS_MAX_DOMAINS		16
 #define HVS_MAX_IOSERVERS	8
-#define HVS_NOTIFY_RING		256
+#define HVS_NOTIFY_RING		256	/* buffered ioreq ring slots */
 #define HVS_MAX_RANGES		16
 #define HVS_MAX_PMEM		64
 #define HVS_LOG_MAX		16
 #define HVS_YIELD_WORK		4096
 #define HVS_AUDIT_LINES		32
+/* Grants of pfns beyond the caller's RAM: hash slots, at most half used. */
+#define HVS_GSLOTS		16384
+#define HVS_CONTINUE_WORK	0x800000ull	/* units of work */
 
 /* struct hvs_frame.flags */
 #define HVS_FRAME_ALLOCATED	0x1	/* in its owner's P2M */
@@ -69,11 +78,13 @@ enum {
 	HVS_VE_FREED_MAPPED,	/* frame freed while an IOMMU entry maps it */
 	HVS_VE_FREED_STALE,	/* frame freed while a stale IOTLB entry has it */
 	HVS_VE_UNDERFLOW,	/* reference count underflow (model bug) */
+	HVS_VE_SCRATCH,		/* a device wrote to the scratch page */
 	HVS_VE_NR
 };
 
 static const char *const hvs_ve_names[HVS_VE_NR] = {
 	"freed_while_mapped", "freed_while_in_iotlb", "refcount_underflow",
+	"scratch_written",
 };
 
 /* Counters, in the order the counters view prints them. */
@@ -81,12 +92,18 @@ enum {
 	HVS_C_HYPERCALLS, HVS_C_HC_OK, HVS_C_HC_EFAULT, HVS_C_HC_EINVAL,
 	HVS_C_HC_ENOSYS, HVS_C_HC_INJECTED, HVS_C_OPS, HVS_C_OP_FAULTS,
 	HVS_C_FLUSHES, HVS_C_FLUSHES_SKIPPED, HVS_C_PREEMPTIONS,
-	HVS_C_CONTINUATIONS, HVS_C_TABLE_WRITES, HVS_C_PTE_WRITES,
-	HVS_C_SWAPS, HVS_C_NOTIFICATIONS, HVS_C_NOTIFY_LOST,
+	HVS_C_CONTINUATIONS, HVS_C_CONT_WORK, HVS_C_TABLE_WRITES,
+	HVS_C_PTE_WRITES, HVS_C_SWAPS, HVS_C_NOTIFICATIONS,
+	HVS_C_NOTIFY_SYNC, HVS_C_NOTIFY_LOST,
 	HVS_C_BALLOON_OUT, HVS_C_POPULATE, HVS_C_FRAMES_FREED,
+	HVS_C_RESV_DECREASE, HVS_C_RESV_DECREASE_FRAMES,
+	HVS_C_RESV_POPULATE, HVS_C_RESV_POPULATE_FRAMES,
+	HVS_C_P2M_SETS, HVS_C_GRANT_MAPS, HVS_C_GRANT_UNMAPS,
+	HVS_C_DMA_WRITES,
 	HVS_C_PMEM_CALLS, HVS_C_PMEM_OK, HVS_C_PMEM_IDENTICAL,
 	HVS_C_PMEM_EINVAL, HVS_C_PMEM_EEXIST, HVS_C_PMEM_ENOSPC,
 	HVS_C_PMEM_EPERM, HVS_C_PMEM_ENOSYS, HVS_C_PMEM_OTHER,
+	HVS_C_PMEM_REVOKED,
 	HVS_C_NR
 };
 
@@ -94,12 +111,18 @@ static const char *const hvs_c_names[HVS_C_NR] = {
 	"hypercalls", "hc_ok", "hc_efault", "hc_einval",
 	"hc_enosys", "hc_injected", "ops", "op_faults",
 	"flushes", "flushes_skipped", "preemptions",
-	"continuations", "table_writes", "pte_writes",
-	"swaps", "notifications", "notify_lost",
+	"continuations", "continuations_work", "table_writes",
+	"pte_writes", "swaps", "notifications",
+	"notify_sync", "notify_lost",
 	"balloon_out", "populate", "frames_freed",
+	"resv_decrease", "resv_decrease_frames",
+	"resv_populate", "resv_populate_frames",
+	"p2m_sets", "grant_maps", "grant_unmaps",
+	"dma_writes",
 	"pmem_calls", "pmem_ok", "pmem_identical",
 	"pmem_einval", "pmem_eexist", "pmem_enospc",
 	"pmem_eperm", "pmem_enosys", "pmem_other",
+	"pmem_revoked",
 };
 
 /* Subops 1..6; 0 counts unknown subop ids. */
@@ -139,7 +162,8 @@ struct hvs_frame {
 
 struct hvs_rec {
 	struct hvs_tnode node;	/* table (key bfn) or lookups (key bfn, ios) */
-	struct hvs_rec *m2b_next;
+	struct hvs_rec *m2b_next;	/* M2B chain (O(1) removal: the */
+	struct hvs_rec **m2b_pprev;	/* link pointing here, NULL: out) */
 	u64 bfn;
 	u64 mfn;
 	u64 gfn;
@@ -168,6 +192,12 @@ struct hvs_hole {
 	u64 end;
 };
 
+/*
+ * An ioreq server's pending invalidates, oldest first: the buffered ring
+ * (at most HVS_NOTIFY_RING), then the synchronous requests Xen issued when
+ * the ring was full (@sync, in order).  Every entry of @sync is newer than
+ * every entry of @ring, and @sync is empty while @ring has room.
+ */
 struct hvs_ioserver {
 	bool used;
 	bool live;
@@ -176,8 +206,13 @@ struct hvs_ioserver {
 	u64 ring[HVS_NOTIFY_RING];
 	u32 head;
 	u32 count;
-	u64 lost;
+	u64 *sync;		/* sync[sync_head .. sync_head + sync_n) */
+	u64 sync_head;
+	u64 sync_n;
+	u64 sync_cap;
+	u64 lost;		/* pending ones dropped when it was destroyed */
 	u64 total;
+	u64 nr_sync;		/* delivered as synchronous requests */
 };
 
 struct hvs_domain {
@@ -195,6 +230,26 @@ struct hvs_domain {
 struct hvs_range {
 	u64 start;
 	u64 nr;
+};
+
+/* A foreign frame grant-mapped at one of the caller's pfns. */
+struct hvs_grant {
+	struct hvs_tnode node;	/* key: the pfn */
+	u64 mfn;
+	u64 gfn;		/* in @domid's P2M */
+	u16 domid;
+};
+
+/*
+ * The caller's P2M beyond its RAM (identity) holds grant mappings in an
+ * open-addressed hash read without a lock: a slot's @pfn is published (a
+ * release store) after its @val and never changes again, so a reader
+ * probing from the pfn's hash either finds it or reaches an empty slot.
+ * @val is the P2M entry (HVS_INVALID: no grant, identity) in one word.
+ */
+struct hvs_gslot {
+	u64 pfn;		/* HVS_INVALID: empty */
+	u64 val;
 };
 
 struct hvs_celog {
@@ -228,15 +283,20 @@ struct hvs_fault {
 struct hvs_model {
 	struct hvs_env env;
 	struct hvs_config cfg;
+	unsigned int p2m_mode;	/* HVS_P2M_* it was built with */
 
 	struct hvs_frame *frames;
 	u64 dom0_span;		/* frames 0 .. span - 1 */
 	u64 extra_nr;		/* frames HVS_EXTRA_BASE .. + extra_nr - 1 */
 	u64 xen_nr;
 	u64 scratch_mfn;
+	bool scratch_dirty;	/* a device wrote to the scratch page */
 	u64 pool_start;
 	u64 pool_nr;
+	u64 pool_hint;		/* no free pool frame below pool_start + hint */
 	u64 work;		/* since the last yield */
+	u64 hc_work;		/* since the hypercall's last continuation */
+	u64 prio_state;		/* treap priorities (seeded PRNG) */
 
 	struct hvs_domain *dom0;
 	struct hvs_domain *doms[HVS_MAX_DOMAINS];
@@ -251,6 +311,10 @@ struct hvs_model {
 	struct hvs_tnode *table;
 	struct hvs_tnode *lookups;
 	struct hvs_tnode *holes;
+	struct hvs_tnode *grants;
+	u64 nr_grants;
+	struct hvs_gslot *gslots;	/* NULL until the first one is needed */
+	u64 gslots_used;
 	struct hvs_rec **m2b;
 	u64 m2b_mask;
 	u64 m2b_count;
@@ -307,9 +371,11 @@ static void hvs_free(struct hvs_model *m, void *p)
 		m->env.free(p);
 }
 
+/* Account @units of work; reschedule every HVS_YIELD_WORK of them. */
 static void hvs_work(struct hvs_model *m, u64 units)
 {
 	m->work += units;
+	m->hc_work += units;
 	if (m->work >= HVS_YIELD_WORK) {
 		m->work = 0;
 		if (m->env.resched)
@@ -335,62 +401,95 @@ static bool hvs_is_domid(unsigned int owner)
 	return owner <= HVS_DOMID_MAX;
 }
 
-/* ---- treap: ordered sets keyed by u64, with subtree sizes ------------- */
+/*
+ * ---- treap: ordered sets keyed by u64, with subtree sizes -------------
+ *
+ * Priorities come from the model's seeded PRNG, not from the keys, so no
+ * choice of keys shapes the tree (expected depth O(log n)), and every
+ * operation is iterative: a degenerate tree could cost time, never stack.
+ */
 
 static u32 hvs_tsize(const struct hvs_tnode *t)
 {
 	return t ? t->size : 0;
 }
 
-static void hvs_tfix(struct hvs_tnode *t)
+/* Keys of @t below @key. */
+static u32 hvs_trank(const struct hvs_tnode *t, u64 key)
 {
-	t->size = 1 + hvs_tsize(t->l) + hvs_tsize(t->r);
+	u32 r = 0;
+
+	while (t) {
+		if (t->key < key) {
+			r += 1 + hvs_tsize(t->l);
+			t = t->r;
+		} else {
+			t = t->l;
+		}
+	}
+	return r;
 }
 
 /* @a gets the keys < @key, @b the others. */
 static void hvs_tsplit(struct hvs_tnode *t, u64 key, struct hvs_tnode **a,
 		       struct hvs_tnode **b)
 {
-	if (!t) {
-		*a = NULL;
-		*b = NULL;
-		return;
+	struct hvs_tnode **la = a, **lb = b;
+	u32 left = hvs_trank(t, key);	/* keys < @key below t */
+
+	while (t) {
+		if (t->key < key) {
+			/* t and its left subtree go left; split its right. */
+			t->size = left;
+			*la = t;
+			la = &t->r;
+			left -= 1 + hvs_tsize(t->l);
+			t = t->r;
+		} else {
+			t->size -= left;
+			*lb = t;
+			lb = &t->l;
+			t = t->l;
+		}
 	}
-	if (t->key < key) {
-		hvs_tsplit(t->r, key, &t->r, b);
-		*a = t;
-	} else {
-		hvs_tsplit(t->l, key, a, &t->l);
-		*b = t;
-	}
-	hvs_tfix(t);
+	*la = NULL;
+	*lb = NULL;
 }
 
+/* Join @a and @b; every key of @a is below every key of @b. */
 static struct hvs_tnode *hvs_tmerge(struct hvs_tnode *a, struct hvs_tnode *b)
 {
-	if (!a)
-		return b;
-	if (!b)
-		return a;
-	if (a->prio > b->prio) {
-		a->r = hvs_tmerge(a->r, b);
-		hvs_tfix(a);
-		return a;
+	struct hvs_tnode *root = NULL, **link = &root;
+
+	while (a && b) {
+		u32 size = a->size + b->size;
+
+		if (a->prio > b->prio) {
+			a->size = size;
+			*link = a;
+			link = &a->r;
+			a = a->r;
+		} else {
+			b->size = size;
+			*link = b;
+			link = &b->l;
+			b = b->l;
+		}
 	}
-	b->l = hvs_tmerge(a, b->l);
-	hvs_tfix(b);
-	return b;
+	*link = a ? a : b;
+	return root;
 }
 
 /* Insert @n (its key must not be in the set). */
-static void hvs_tinsert(struct hvs_tnode **root, struct hvs_tnode *n)
+static void hvs_tinsert(struct hvs_model *m, struct hvs_tnode **root,
+			struct hvs_tnode *n)
 {
 	struct hvs_tnode *a, *b;
 
 	n->l = NULL;
 	n->r = NULL;
 	n->size = 1;
-	n->prio = (u32)(hvs_mix64(n->key ^ 0x5bd1e995ull) >> 32);
+	n->prio = (u32)(hvs_rand(&m->prio_state) >> 32);
 	hvs_tsplit(*root, n->key, &a, &b);
 	*root = hvs_tmerge(hvs_tmerge(a, n), b);
 }
@@ -491,9 +590,27 @@ static u64 hvs_rec_pages(const struct hvs_rec *r)
 	return 1ull << r->order;
 }
 
+static struct hvs_grant *hvs_grant_of(struct hvs_tnode *n)
+{
+	return n ? (struct hvs_grant *)((char *)n -
+					__builtin_offsetof(struct hvs_grant, node))
+		 : NULL;
+}
+
+/*
+ * Lookups are keyed (BFN, ioserver) in one u64: a lookup's BFN is an MFN
+ * (< 2^mfn_bits), a window BFN or a mapping's BFN (< 2^bfn_bits), both
+ * at most 2^HVS_MAX_FRAME_BITS, so the key cannot overflow.
+ */
 static u64 hvs_lookup_key(u64 bfn, unsigned int ios)
 {
 	return (bfn << 16) | (ios & 0xffff);
+}
+
+/* No lookup can exist at @bfn (its key would not fit). */
+static bool hvs_lookup_bfn_invalid(u64 bfn)
+{
+	return bfn >= (1ull << HVS_MAX_FRAME_BITS);
 }
 
 /* ---- frames and ranges ---------------------------------------------- */
@@ -515,6 +632,33 @@ static u64 hvs_frame_mfn(struct hvs_model *m, u64 idx)
 static u64 hvs_nr_frames(struct hvs_model *m)
 {
 	return m->dom0_span + m->extra_nr;
+}
+
+/*
+ * The managed frames in [mfn, mfn + *n), if @mfn is one: return true and
+ * shorten *n to the managed run starting at @mfn.  Else return false and
+ * shorten *n to the unmanaged run before the next managed frame.
+ */
+static bool hvs_managed_run(struct hvs_model *m, u64 mfn, u64 *n)
+{
+	u64 end = HVS_EXTRA_BASE + m->extra_nr, lim;
+
+	if (mfn < m->dom0_span) {
+		lim = m->dom0_span - mfn;
+	} else if (mfn >= HVS_EXTRA_BASE && mfn < end) {
+		lim = end - mfn;
+	} else {
+		if (mfn < HVS_EXTRA_BASE)
+			lim = HVS_EXTRA_BASE - mfn;
+		else
+			lim = ~0ull;
+		if (*n > lim)
+			*n = lim;
+		return false;
+	}
+	if (*n > lim)
+		*n = lim;
+	return true;
 }
 
 static bool hvs_in_ranges(const struct hvs_range *r, unsigned int nr,
@@ -547,6 +691,41 @@ static bool hvs_xen_owned(struct hvs_model *m, u64 mfn)
 		return f->owner == HVS_DOMID_XEN;
 	return hvs_in_ranges(m->xen, m->nr_xen, mfn, 1) ||
 	       hvs_pmem_denied(m, mfn);
+}
+
+/* Xen's (its own, or an accepted pmem report's reserved area). */
+static bool hvs_denied(struct hvs_model *m, u64 mfn)
+{
+	return hvs_xen_owned(m, mfn) || hvs_pmem_denied(m, mfn);
+}
+
+/*
+ * The first frame in [start, start + n) of an unmanaged run that is Xen's
+ * (a Xen range or a pmem reserved area), or HVS_INVALID.  O(ranges).
+ */
+static u64 hvs_first_denied(struct hvs_model *m, u64 start, u64 n)
+{
+	u64 best = HVS_INVALID, s;
+	unsigned int i;
+
+	for (i = 0; i < m->nr_xen; i++) {
+		if (!hvs_overlap(start, n, m->xen[i].start, m->xen[i].nr))
+			continue;
+		s = m->xen[i].start > start ? m->xen[i].start : start;
+		if (s < best)
+			best = s;
+	}
+	for (i = 0; i < m->nr_pmem; i++) {
+		const struct xpv_xenpf_pmem_add *r = &m->pmem[i];
+
+		if (!hvs_overlap(start, n, r->rsv_spfn,
+				 r->rsv_epfn - r->rsv_spfn))
+			continue;
+		s = r->rsv_spfn > start ? r->rsv_spfn : start;
+		if (s < best)
+			best = s;
+	}
+	return best;
 }
 
 static struct hvs_domain *hvs_domain(struct hvs_model *m, unsigned int domid)
@@ -668,8 +847,12 @@ static void hvs_m2b_grow(struct hvs_model *m)
 
 			next = r->m2b_next;
 			r->m2b_next = nt[b];
+			if (nt[b])
+				nt[b]->m2b_pprev = &r->m2b_next;
 			nt[b] = r;
+			r->m2b_pprev = &nt[b];
 		}
+		hvs_work(m, 1);
 	}
 	hvs_free(m, m->m2b);
 	m->m2b = nt;
@@ -684,24 +867,26 @@ static void hvs_m2b_add(struct hvs_model *m, struct hvs_rec *r)
 		hvs_m2b_grow(m);
 	b = hvs_m2b_bucket(m, r->mfn);
 	r->m2b_next = m->m2b[b];
+	if (r->m2b_next)
+		r->m2b_next->m2b_pprev = &r->m2b_next;
 	m->m2b[b] = r;
+	r->m2b_pprev = &m->m2b[b];
 	m->m2b_count++;
 	m->m2b_order_cnt[r->order]++;
 }
 
+/* O(1), however many entries share the frame (one frame, many BFNs). */
 static void hvs_m2b_del(struct hvs_model *m, struct hvs_rec *r)
 {
-	struct hvs_rec **pp = &m->m2b[hvs_m2b_bucket(m, r->mfn)];
-
-	for (; *pp; pp = &(*pp)->m2b_next) {
-		if (*pp == r) {
-			*pp = r->m2b_next;
-			r->m2b_next = NULL;
-			m->m2b_count--;
-			m->m2b_order_cnt[r->order]--;
-			return;
-		}
-	}
+	if (!r->m2b_pprev)
+		return;
+	*r->m2b_pprev = r->m2b_next;
+	if (r->m2b_next)
+		r->m2b_next->m2b_pprev = r->m2b_pprev;
+	r->m2b_next = NULL;
+	r->m2b_pprev = NULL;
+	m->m2b_count--;
+	m->m2b_order_cnt[r->order]--;
 }
 
 /*
@@ -716,15 +901,21 @@ static struct hvs_rec *hvs_m2b_find(struct hvs_model *m, u64 mfn,
 	unsigned int o;
 
 	for (o = 0; o <= HVS_MAX_ORDER; o++) {
-		u64 base = mfn & ~((1ull << o) - 1);
+		u64 base = mfn & ~((1ull << o) - 1), seen = 0;
 		struct hvs_rec *r;
 
 		if (!m->m2b_order_cnt[o])
 			continue;
-		for (r = m->m2b[hvs_m2b_bucket(m, base)]; r; r = r->m2b_next)
+		/* A frame mapped at many BFNs makes a long chain: count it. */
+		for (r = m->m2b[hvs_m2b_bucket(m, base)]; r; r = r->m2b_next) {
+			seen++;
 			if (r->mfn == base && r->order == o &&
-			    (!fn || fn(r, arg)))
+			    (!fn || fn(r, arg))) {
+				hvs_work(m, seen);
 				return r;
+			}
+		}
+		hvs_work(m, seen);
 	}
 	return NULL;
 }
@@ -738,6 +929,7 @@ static bool hvs_stale_covers(struct hvs_model *m, u64 mfn, u64 *bfn)
 {
 	u64 i;
 
+	hvs_work(m, m->nr_stale);
 	for (i = 0; i < m->nr_stale; i++) {
 		struct hvs_stale *s = &m->stale[i];
 
@@ -777,6 +969,8 @@ static void hvs_frame_maybe_free(struct hvs_model *m, u64 mfn)
 	f->gfn = HVS_INVALID;
 	f->gen++;
 	m->cnt[HVS_C_FRAMES_FREED]++;
+	if (mfn >= m->pool_start && mfn - m->pool_start < m->pool_hint)
+		m->pool_hint = mfn - m->pool_start;
 	if (d) {
 		d->nr_frames--;
 		hvs_reap_domain(m, d);
@@ -915,6 +1109,7 @@ static void hvs_hole_add(struct hvs_model *m, u64 start, u64 end,
 		h = hvs_hole_of(hvs_tfind_ge(m->holes, start));
 		if (!h || h->node.key > end)
 			break;
+		hvs_work(m, 1);
 		if (h->end > end)
 			end = h->end;
 		hvs_terase(&m->holes, h->node.key);
@@ -924,7 +1119,7 @@ static void hvs_hole_add(struct hvs_model *m, u64 start, u64 end,
 	*spare = NULL;
 	h->node.key = start;
 	h->end = end;
-	hvs_tinsert(&m->holes, &h->node);
+	hvs_tinsert(m, &m->holes, &h->node);
 }
 
 static bool hvs_in_rmrr(struct hvs_model *m, u64 bfn, u64 n)
@@ -955,7 +1150,7 @@ static bool hvs_default_xlate(struct hvs_model *m, u64 bfn, u64 *mfn)
 		return false;
 	}
 	f = hvs_frame(m, cand);
-	if (!f || f->owner == HVS_DOMID_XEN)
+	if (!f || hvs_denied(m, cand))
 		return false;
 	if (!hvs_nonstrict_hw(m) &&
 	    (f->owner != 0 || !(f->flags & HVS_FRAME_ALLOCATED)))
@@ -966,15 +1161,40 @@ static bool hvs_default_xlate(struct hvs_model *m, u64 bfn, u64 *mfn)
 	return true;
 }
 
+/*
+ * Does the default map reach any BFN of [bfn, bfn + n)?  Only BFNs whose
+ * frame the model manages (or an RMRR) can be in it: the loop visits
+ * those only.
+ */
 static bool hvs_default_covers(struct hvs_model *m, u64 bfn, u64 n)
 {
-	u64 i, mfn;
+	u64 i, j, run, mfn, cand;
 
 	if (m->cfg.default_map == HVS_DEFMAP_NONE)
 		return false;
-	for (i = 0; i < n; i++)
-		if (hvs_default_xlate(m, bfn + i, &mfn))
-			return true;
+	if (hvs_in_rmrr(m, bfn, n))
+		return true;
+	for (i = 0; i < n; i += run) {
+		run = n - i;
+		if (m->cfg.default_map == HVS_DEFMAP_WINDOW) {
+			if (bfn + i < m->cfg.window_offset) {
+				/* Below the window: nothing. */
+				run = m->cfg.window_offset - (bfn + i);
+				if (run > n - i)
+					run = n - i;
+				continue;
+			}
+			cand = bfn + i - m->cfg.window_offset;
+		} else {
+			cand = bfn + i;
+		}
+		if (!hvs_managed_run(m, cand, &run))
+			continue;
+		for (j = 0; j < run; j++)
+			if (hvs_default_xlate(m, bfn + i + j, &mfn))
+				return true;
+		hvs_work(m, run);
+	}
 	return false;
 }
 
@@ -1073,7 +1293,7 @@ static void hvs_table_commit(struct hvs_model *m, struct hvs_prep *p)
 	p->hole = NULL;
 	hvs_get_range(m, r->mfn, r->order, r->refkind);
 	r->node.key = r->bfn;
-	hvs_tinsert(&m->table, &r->node);
+	hvs_tinsert(m, &m->table, &r->node);
 	hvs_m2b_add(m, r);
 	hvs_rec_account(m, r, 1);
 	m->cnt[HVS_C_TABLE_WRITES]++;
@@ -1115,7 +1335,7 @@ static int hvs_map_page_frame(struct hvs_model *m, u64 mfn, unsigned int fl,
 
 	if (!hvs_fits(mfn, 1, m->cfg.mfn_bits))
 		return -EPERM;
-	if (hvs_xen_owned(m, mfn) || hvs_pmem_denied(m, mfn)) {
+	if (hvs_denied(m, mfn)) {
 		hvs_caller_error(m, HVS_CE_XEN_FRAME, IOMMUOP_map_page, 0,
 				 bfn, mfn);
 		return -EPERM;
@@ -1140,11 +1360,71 @@ static int hvs_map_page_frame(struct hvs_model *m, u64 mfn, unsigned int fl,
 	return 0;
 }
 
+/*
+ * The frame checks of map_page over [gfn, gfn + n), frame by frame in
+ * order (the first failing frame gives the status), with one owner for
+ * the whole entry.  Unmanaged runs cost O(ranges): after their first
+ * frame, only "beyond the host" and "Xen's" can fail there.
+ */
+static int hvs_map_page_frames(struct hvs_model *m, u64 gfn, u64 n,
+			       unsigned int fl, u64 bfn, unsigned int *owner)
+{
+	u64 i, j, run, lim, beyond, bad;
+	unsigned int o;
+	int st;
+
+	for (i = 0; i < n; i += run) {
+		run = n - i;
+		if (hvs_managed_run(m, gfn + i, &run)) {
+			for (j = 0; j < run; j++) {
+				st = hvs_map_page_frame(m, gfn + i + j, fl,
+							bfn + i + j, &o);
+				if (st)
+					return st;
+				/* One record, one owner. */
+				if (!i && !j)
+					*owner = o;
+				else if (o != *owner)
+					return -ENOSPC;
+			}
+			hvs_work(m, run);
+			continue;
+		}
+		st = hvs_map_page_frame(m, gfn + i, fl, bfn + i, &o);
+		if (st)
+			return st;
+		if (!i)
+			*owner = o;
+		else if (o != *owner)
+			return -ENOSPC;
+		if (run == 1)
+			continue;
+		/* Frames gfn + i + 1 ..: same owner (HVS_DOMID_IO). */
+		lim = 1ull << m->cfg.mfn_bits;
+		beyond = gfn + i + run > lim ?
+			 (gfn + i + 1 > lim ? gfn + i + 1 : lim) : HVS_INVALID;
+		bad = HVS_INVALID;
+		if (gfn + i + 1 < lim)
+			bad = hvs_first_denied(m, gfn + i + 1,
+					       (beyond == HVS_INVALID ?
+						gfn + i + run : beyond) -
+					       (gfn + i + 1));
+		if (bad != HVS_INVALID) {
+			hvs_caller_error(m, HVS_CE_XEN_FRAME, IOMMUOP_map_page,
+					 0, bfn + (bad - gfn), bad);
+			return -EPERM;
+		}
+		if (beyond != HVS_INVALID)
+			return -EPERM;
+	}
+	return 0;
+}
+
 static int hvs_op_map_page(struct hvs_model *m, struct pv_iommu_op *op)
 {
 	unsigned int fl = op->flags, order = IOMMU_page_order(fl);
-	u64 bfn = op->u.map_page.bfn, gfn = op->u.map_page.gfn, n, i;
-	unsigned int owner = 0, o;
+	u64 bfn = op->u.map_page.bfn, gfn = op->u.map_page.gfn, n;
+	unsigned int owner = 0;
 	struct hvs_prep p;
 	struct hvs_rec *r;
 	int st;
@@ -1171,18 +1451,9 @@ static int hvs_op_map_page(struct hvs_model *m, struct pv_iommu_op *op)
 		hvs_caller_error(m, HVS_CE_RMRR, IOMMUOP_map_page, 0, bfn, gfn);
 		return -EACCES;
 	}
-	for (i = 0; i < n; i++) {
-		st = hvs_map_page_frame(m, gfn + i, fl, bfn + i, &o);
-		if (st)
-			return st;
-		/* One record, one owner: a mixed run cannot be one entry. */
-		if (i == 0)
-			owner = o;
-		else if (o != owner)
-			return -ENOSPC;
-		if ((i & 4095) == 4095)
-			hvs_work(m, 4096);
-	}
+	st = hvs_map_page_frames(m, gfn, n, fl, bfn, &owner);
+	if (st)
+		return st;
 	if (hvs_table_overlaps(m, bfn, n) || hvs_lookups_overlap(m, bfn, n))
 		return -EPERM;
 	if (hvs_prepare(m, &p, m->cfg.default_map != HVS_DEFMAP_NONE))
@@ -1320,14 +1591,17 @@ static int hvs_op_map_foreign(struct hvs_model *m, struct pv_iommu_op *op)
 	for (i = 1; i < n; i++)
 		if (d->p2m[gfn + i] != mfn + i)
 			return -ENOSPC;
+	hvs_work(m, 2 * n);
+	/* Xen's frames, pmem reserved areas included, as map_page. */
 	for (i = 0; i < n; i++) {
-		if (hvs_xen_owned(m, mfn + i)) {
+		if (hvs_denied(m, mfn + i)) {
 			hvs_caller_error(m, HVS_CE_XEN_FRAME,
 					 IOMMUOP_map_foreign_page, d->domid,
 					 bfn, mfn + i);
 			return -EPERM;
 		}
 	}
+	hvs_work(m, n);
 	r = hvs_table_covering(m, bfn);
 	if (r && r->kind == HVS_KIND_FOREIGN && r->bfn == bfn &&
 	    r->order == order && r->mfn == mfn && r->domid == d->domid &&
@@ -1429,10 +1703,20 @@ static int hvs_op_lookup_foreign(struct hvs_model *m, struct pv_iommu_op *op)
 	r->refkind = HVS_REF_RO;
 	hvs_get_range(m, mfn, 0, HVS_REF_RO);
 	r->node.key = hvs_lookup_key(bfn, ios);
-	hvs_tinsert(&m->lookups, &r->node);
+	hvs_tinsert(m, &m->lookups, &r->node);
 	hvs_m2b_add(m, r);
 	hvs_rec_account(m, r, 1);
 	return 0;
+}
+
+/* Drop a lookup's M2B entry; no IOMMU entry, so its reference goes now. */
+static void hvs_lookup_remove(struct hvs_model *m, struct hvs_rec *r)
+{
+	hvs_terase(&m->lookups, r->node.key);
+	hvs_m2b_del(m, r);
+	hvs_put_range(m, r->mfn, 0, r->refkind);
+	hvs_rec_account(m, r, -1);
+	hvs_free(m, r);
 }
 
 static int hvs_op_unmap_foreign(struct hvs_model *m, struct pv_iommu_op *op)
@@ -1458,17 +1742,13 @@ static int hvs_op_unmap_foreign(struct hvs_model *m, struct pv_iommu_op *op)
 		hvs_table_remove(m, r);
 		return 0;
 	}
-	if (order || bfn >= (1ull << 48))
+	if (order || hvs_lookup_bfn_invalid(bfn))
 		return -ENOENT;
 	t = hvs_tfind_le(m->lookups, hvs_lookup_key(bfn, ios));
 	r = hvs_rec_of(t);
 	if (!r || r->bfn != bfn || r->ioserver != ios)
 		return -ENOENT;
-	hvs_terase(&m->lookups, t->key);
-	hvs_m2b_del(m, r);
-	hvs_put_range(m, r->mfn, 0, r->refkind);
-	hvs_rec_account(m, r, -1);
-	hvs_free(m, r);
+	hvs_lookup_remove(m, r);
 	return 0;
 }
 
@@ -1516,26 +1796,46 @@ static void hvs_count_op(struct hvs_model *m, unsigned int subop, int st)
 	m->status_cnt[si][hvs_status_index(st)]++;
 }
 
+/* Where op @i of a guest buffer starts (any alignment: bytes only). */
+static char *hvs_guest_op(struct pv_iommu_op *ops, u32 i)
+{
+	return (char *)ops + (size_t)i * sizeof(struct pv_iommu_op);
+}
+
+/*
+ * Write @n bytes at offset @off of @op back into the guest's copy of it,
+ * like Xen's copy_to_guest (no alignment needed).
+ */
+static void hvs_put_bytes(char *guest, const struct pv_iommu_op *op,
+			  size_t off, size_t n)
+{
+	memcpy(guest + off, (const char *)op + off, n);
+}
+
 /*
  * Run one op read from the guest's buffer and write back what Xen writes:
  * the status, and the OUT fields of query_caps and lookup_foreign_page.
+ * The buffer is accessed bytewise: a guest buffer needs no alignment.
  */
-static void hvs_run_op(struct hvs_model *m, struct pv_iommu_op *guest)
+static void hvs_run_op(struct hvs_model *m, char *guest)
 {
 	struct pv_iommu_op op;
-	int st;
 
 	memcpy(&op, guest, sizeof(op));
-	st = hvs_do_op(m, &op);
-	hvs_count_op(m, op.subop_id, st);
-	guest->status = st;
+	op.status = hvs_do_op(m, &op);
+	hvs_count_op(m, op.subop_id, op.status);
+	hvs_put_bytes(guest, &op, XPV_IOMMU_OP_OFF(status), sizeof(op.status));
 	if (op.subop_id == IOMMUOP_query_caps) {
-		guest->flags = op.flags;
-		guest->u.query_caps.offset = op.u.query_caps.offset;
-	} else if (op.subop_id == IOMMUOP_lookup_foreign_page && !st) {
-		guest->flags = op.flags;
-		guest->u.lookup_foreign_page.bfn =
-			op.u.lookup_foreign_page.bfn;
+		hvs_put_bytes(guest, &op, XPV_IOMMU_OP_OFF(flags),
+			      sizeof(op.flags));
+		hvs_put_bytes(guest, &op, XPV_IOMMU_OP_OFF(u.query_caps.offset),
+			      sizeof(op.u.query_caps.offset));
+	} else if (op.subop_id == IOMMUOP_lookup_foreign_page && !op.status) {
+		hvs_put_bytes(guest, &op, XPV_IOMMU_OP_OFF(flags),
+			      sizeof(op.flags));
+		hvs_put_bytes(guest, &op,
+			      XPV_IOMMU_OP_OFF(u.lookup_foreign_page.bfn),
+			      sizeof(op.u.lookup_foreign_page.bfn));
 	}
 }
 
@@ -1552,27 +1852,47 @@ static void hvs_run_op(struct hvs_model *m, struct pv_iommu_op *guest)
  */
 int hvs_op_one(struct hvs_model *m, struct pv_iommu_op *op)
 {
-	hvs_run_op(m, op);
+	hvs_run_op(m, (char *)op);
 	return op->status;
+}
+
+/* A continuation between two ops: Xen flushes before it. */
+static void hvs_continuation(struct hvs_model *m, bool by_work)
+{
+	m->cnt[HVS_C_CONTINUATIONS]++;
+	hvs_flush_now(m);
+	m->hc_work = 0;
+	if (!by_work)
+		return;
+	m->cnt[HVS_C_CONT_WORK]++;
+	/* Other callers may run here: the model is consistent. */
+	m->in_hypercall = false;
+	if (m->env.preempt)
+		m->env.preempt();
+	m->in_hypercall = true;
+	m->hc_work = 0;
 }
 
 /**
  * hvs_iommu_op() - the iommu_op hypercall
  * @m:        model
- * @ops:      the caller's op array (the "guest handle")
+ * @ops:      the caller's op array (the "guest handle"), any alignment
  * @count:    the hypercall's count argument
  * @readable: ops of @ops that exist; reaching op @readable is a fault
  *
  * Runs the ops in order, each writing its status; the IOTLB is flushed
  * once, before returning, and the page references dropped by unmaps are
- * released only after that flush.  Fault injection (hvs_ctl "fault ...")
- * is applied here.
+ * released only after that flush.  After config.continue_work units of
+ * work the hypercall takes a continuation between two ops (a flush, then
+ * env->preempt, where the owner may let other callers run).  Fault
+ * injection (hvs_ctl "fault ...") is applied here.
  *
- * Context: the model's owner serialises calls.  Calls env->yield.
+ * Context: the model's owner serialises calls; calls env->resched and
+ * env->preempt.
  * Return: 0; -ENOSYS (disabled, or a non-hardware caller with
- * nonhw_enosys); -EINVAL ((int)@count < 0); -EFAULT (NULL or misaligned
- * @ops, @count > HVS_MAX_OPS, or op @readable reached: the ops before it
- * ran); or the errno of an injected "fault call".
+ * nonhw_enosys); -EINVAL (a bad count: (int)@count < 0 or @count >
+ * HVS_MAX_OPS); -EFAULT (NULL @ops, or op @readable reached: the ops
+ * before it ran); or the errno of an injected "fault call".
  */
 long hvs_iommu_op(struct hvs_model *m, struct pv_iommu_op *ops,
 		  unsigned int count, unsigned int readable)
@@ -1588,13 +1908,13 @@ long hvs_iommu_op(struct hvs_model *m, struct pv_iommu_op *ops,
 		rc = -ENOSYS;
 		goto out;
 	}
-	if ((int)count < 0) {
+	if ((int)count < 0 || count > HVS_MAX_OPS) {
 		rc = -EINVAL;
 		goto out;
 	}
 	if (!count)
 		goto out;
-	if (!ops || ((unsigned long)ops & 7) || count > HVS_MAX_OPS) {
+	if (!ops) {
 		rc = -EFAULT;
 		goto out;
 	}
@@ -1607,6 +1927,7 @@ long hvs_iommu_op(struct hvs_model *m, struct pv_iommu_op *ops,
 		return ft->call_errno;
 	}
 	m->in_hypercall = true;
+	m->hc_work = 0;
 	for (i = 0; i < count; i++) {
 		if (live && ft->preempt_armed && ft->preempt_at == i) {
 			/* Stopped early: the rest of the batch is untouched. */
@@ -1615,23 +1936,31 @@ long hvs_iommu_op(struct hvs_model *m, struct pv_iommu_op *ops,
 			break;
 		}
 		if (live && ft->cont_armed && ft->cont_at == i) {
-			/* A continuation: Xen flushes before it. */
+			/* A modelled continuation. */
 			ft->cont_armed = false;
-			m->cnt[HVS_C_CONTINUATIONS]++;
-			hvs_flush_now(m);
+			hvs_continuation(m, false);
+		} else if (i && m->hc_work >= m->cfg.continue_work) {
+			hvs_continuation(m, true);
 		}
 		if (i >= readable) {
 			rc = -EFAULT;
 			break;
 		}
 		if (live && ft->op_armed && ft->op_index == i) {
+			struct pv_iommu_op op;
+
 			ft->op_armed = false;
 			m->cnt[HVS_C_OP_FAULTS]++;
-			ops[i].status = ft->op_errno;
-			hvs_count_op(m, ops[i].subop_id, ft->op_errno);
+			op.status = ft->op_errno;
+			hvs_put_bytes(hvs_guest_op(ops, i), &op,
+				      XPV_IOMMU_OP_OFF(status),
+				      sizeof(op.status));
+			memcpy(&op.subop_id, hvs_guest_op(ops, i),
+			       sizeof(op.subop_id));
+			hvs_count_op(m, op.subop_id, ft->op_errno);
 			continue;
 		}
-		hvs_run_op(m, &ops[i]);
+		hvs_run_op(m, hvs_guest_op(ops, i));
 		hvs_work(m, 64);
 	}
 	if (live && ft->flush_skip) {
@@ -1706,6 +2035,57 @@ static long hvs_pmem_check(struct hvs_model *m,
 	return 0;
 }
 
+static bool hvs_rec_in(const struct hvs_rec *r, u64 start, u64 n)
+{
+	return !(r->flags & HVS_REC_SWAPPED) &&
+	       hvs_overlap(r->mfn, hvs_rec_pages(r), start, n);
+}
+
+/* Count (@apply false) or revoke the records reaching [start, start + n). */
+static u64 hvs_revoke_scan(struct hvs_model *m, struct hvs_tnode **root,
+			   u64 start, u64 n, bool apply)
+{
+	struct hvs_tnode *t = hvs_tfind_ge(*root, 0);
+	u64 found = 0, key;
+
+	while (t) {
+		struct hvs_rec *r = hvs_rec_of(t);
+
+		key = t->key;
+		hvs_work(m, 1);
+		if (hvs_rec_in(r, start, n)) {
+			found++;
+			if (apply && root == &m->lookups)
+				hvs_lookup_remove(m, r);
+			else if (apply)
+				hvs_table_remove(m, r);
+		}
+		t = key == ~0ull ? NULL : hvs_tfind_ge(*root, key + 1);
+	}
+	return found;
+}
+
+/*
+ * Xen takes a reported reserved area away from the caller (vNVDIMM 4.2.2
+ * (4)): every mapping or lookup that reaches it goes (a whole entry: they
+ * are not split), then the IOTLB is flushed.  Return: -ENOMEM when the
+ * IOTLB bookkeeping cannot be allocated (nothing changed), else the
+ * number of entries revoked.
+ */
+static long hvs_pmem_revoke(struct hvs_model *m,
+			    const struct xpv_xenpf_pmem_add *r)
+{
+	u64 s = r->rsv_spfn, n = r->rsv_epfn - r->rsv_spfn, nt, nl;
+
+	nt = hvs_revoke_scan(m, &m->table, s, n, false);
+	nl = hvs_revoke_scan(m, &m->lookups, s, n, false);
+	if (nt && hvs_stale_reserve(m, nt))
+		return -ENOMEM;
+	hvs_revoke_scan(m, &m->table, s, n, true);
+	hvs_revoke_scan(m, &m->lookups, s, n, true);
+	return nt + nl;
+}
+
 /**
  * hvs_pmem_add() - the pmem report platform op
  * @m:  model
@@ -1717,8 +2097,12 @@ static long hvs_pmem_check(struct hvs_model *m,
  * reserved or data range outside the region, reserved and data
  * overlapping), 0 for a report identical to an earlier one, -EEXIST
  * (overlaps an earlier report), -ENOSPC (reserved range too small for
- * page_info + M2P of the whole region), -ENOMEM (too many reports).
- * An accepted report's reserved range becomes Xen's: map_page of it fails.
+ * page_info + M2P of the whole region), -ENOMEM (too many reports, or
+ * no memory for the revocation).  An accepted report's reserved range
+ * becomes Xen's: every mapping and lookup reaching it is revoked (whole
+ * entries, counted in pmem_revoked) and the IOTLB flushed; map_page and
+ * map_foreign_page of it fail from then on, and the default map no longer
+ * reaches it.
  *
  * Context: the model's owner serialises calls.
  * Return: 0 or the negative errno above.
@@ -1726,7 +2110,7 @@ static long hvs_pmem_check(struct hvs_model *m,
 long hvs_pmem_add(struct hvs_model *m, const struct xpv_xenpf_pmem_add *op)
 {
 	struct xpv_xenpf_pmem_add r;
-	long rc;
+	long rc, revoked = 0;
 
 	m->cnt[HVS_C_PMEM_CALLS]++;
 	if (m->cfg.disabled || m->cfg.pmem_enosys) {
@@ -1739,10 +2123,19 @@ long hvs_pmem_add(struct hvs_model *m, const struct xpv_xenpf_pmem_add *op)
 	}
 	memcpy(&r, op, sizeof(r));
 	rc = hvs_pmem_check(m, &r);
+	if (!rc) {
+		/* The area is Xen's from here on: revoke, then record. */
+		revoked = hvs_pmem_revoke(m, &r);
+		if (revoked < 0)
+			rc = revoked;
+	}
 	switch (rc) {
 	case 0:
 		m->pmem[m->nr_pmem++] = r;
 		m->cnt[HVS_C_PMEM_OK]++;
+		m->cnt[HVS_C_PMEM_REVOKED] += revoked;
+		/* The revoked entries and their references go now. */
+		hvs_flush_now(m);
 		break;
 	case 1:
 		m->cnt[HVS_C_PMEM_IDENTICAL]++;
@@ -1768,8 +2161,12 @@ long hvs_pmem_add(struct hvs_model *m, const struct xpv_xenpf_pmem_add *op)
 
 static void hvs_domain_free(struct hvs_model *m, struct hvs_domain *d)
 {
+	unsigned int i;
+
 	if (!d)
 		return;
+	for (i = 0; i < HVS_MAX_IOSERVERS; i++)
+		hvs_free(m, d->ios[i].sync);
 	hvs_free(m, d->p2m);
 	hvs_free(m, d->p2m_orig);
 	hvs_free(m, d);
@@ -1811,8 +2208,9 @@ static struct hvs_domain *hvs_domain_alloc(struct hvs_model *m, u64 nr_pages)
 	return d;
 }
 
-static void hvs_frame_assign(struct hvs_model *m, struct hvs_domain *d,
-			     u64 gfn, u64 mfn)
+/* Xen allocates @mfn to @d for @gfn (M2P); the P2M is not touched. */
+static void hvs_frame_give(struct hvs_model *m, struct hvs_domain *d,
+			   u64 gfn, u64 mfn)
 {
 	struct hvs_frame *f = hvs_frame(m, mfn);
 
@@ -1820,20 +2218,32 @@ static void hvs_frame_assign(struct hvs_model *m, struct hvs_domain *d,
 	f->flags = HVS_FRAME_ALLOCATED;
 	f->gfn = gfn;
 	f->gen++;
-	HVS_WRITE_ONCE(d->p2m[gfn], mfn);
 	d->nr_frames++;
 }
 
-/* Lowest free pool frame(s): @n frames, aligned to @align when @contig. */
+/* Allocate and enter in the P2M (domains the model builds itself). */
+static void hvs_frame_assign(struct hvs_model *m, struct hvs_domain *d,
+			     u64 gfn, u64 mfn)
+{
+	hvs_frame_give(m, d, gfn, mfn);
+	HVS_WRITE_ONCE(d->p2m[gfn], mfn);
+}
+
+/*
+ * Lowest free pool frame(s): @n frames, aligned to @align when @contig.
+ * No pool frame below pool_hint is free (frees lower the hint).
+ */
 static u64 hvs_pool_find(struct hvs_model *m, u64 n, bool contig, u64 align)
 {
 	u64 i, run = 0;
 
-	for (i = 0; i < m->pool_nr; i++) {
+	for (i = m->pool_hint; i < m->pool_nr; i++) {
 		u64 mfn = m->pool_start + i;
 		struct hvs_frame *f = hvs_frame(m, mfn);
 
 		if (f->owner != HVS_DOMID_FREE) {
+			if (!run && i == m->pool_hint)
+				m->pool_hint = i + 1;
 			run = 0;
 			continue;
 		}
@@ -1915,6 +2325,46 @@ static void hvs_release_gfn(struct hvs_model *m, struct hvs_domain *d,
 	hvs_frame_maybe_free(m, mfn);
 }
 
+/*
+ * Room for @more synchronous invalidates on @ios, allocated before a
+ * balloon-out changes anything: an invalidate is never lost.
+ */
+static int hvs_notify_reserve(struct hvs_model *m, struct hvs_ioserver *ios,
+			      u64 more)
+{
+	u64 need = ios->sync_n + more, cap;
+	u64 *ns;
+
+	if (ios->sync_head + need <= ios->sync_cap)
+		return 0;
+	if (need <= ios->sync_cap) {
+		memmove(ios->sync, ios->sync + ios->sync_head,
+			ios->sync_n * sizeof(*ios->sync));
+		ios->sync_head = 0;
+		return 0;
+	}
+	cap = ios->sync_cap ? ios->sync_cap : 64;
+	while (cap < need)
+		cap *= 2;
+	ns = hvs_zalloc(m, cap * sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	if (ios->sync_n)
+		memcpy(ns, ios->sync + ios->sync_head,
+		       ios->sync_n * sizeof(*ns));
+	hvs_free(m, ios->sync);
+	ios->sync = ns;
+	ios->sync_head = 0;
+	ios->sync_cap = cap;
+	return 0;
+}
+
+/*
+ * An IOREQ_TYPE_INVALIDATE for @bfn.  Buffered while the ring has room
+ * (and nothing waits behind it), else Xen issues a synchronous request,
+ * delivered in order after the ring's: nothing is lost, except to an
+ * ioserver that no longer exists.
+ */
 static void hvs_notify(struct hvs_model *m, struct hvs_ioserver *ios,
 		       u64 bfn)
 {
@@ -1924,14 +2374,47 @@ static void hvs_notify(struct hvs_model *m, struct hvs_ioserver *ios,
 		return;
 	}
 	ios->total++;
-	if (ios->count == HVS_NOTIFY_RING) {
-		/* Xen would fall back to a synchronous request: count it. */
+	if (ios->count < HVS_NOTIFY_RING && !ios->sync_n) {
+		ios->ring[(ios->head + ios->count) % HVS_NOTIFY_RING] = bfn;
+		ios->count++;
+		return;
+	}
+	if (hvs_notify_reserve(m, ios, 1)) {
+		/* Only if the caller did not reserve: out of memory. */
 		ios->lost++;
 		m->cnt[HVS_C_NOTIFY_LOST]++;
 		return;
 	}
-	ios->ring[(ios->head + ios->count) % HVS_NOTIFY_RING] = bfn;
-	ios->count++;
+	ios->sync[ios->sync_head + ios->sync_n++] = bfn;
+	ios->nr_sync++;
+	m->cnt[HVS_C_NOTIFY_SYNC]++;
+}
+
+/* Pending invalidates of @ios. */
+static u64 hvs_notify_pending(const struct hvs_ioserver *ios)
+{
+	return ios->count + ios->sync_n;
+}
+
+/* The @k-th oldest pending invalidate of @ios (k < pending). */
+static u64 hvs_notify_peek(const struct hvs_ioserver *ios, u64 k)
+{
+	if (k < ios->count)
+		return ios->ring[(ios->head + k) % HVS_NOTIFY_RING];
+	return ios->sync[ios->sync_head + (k - ios->count)];
+}
+
+/* Nobody will read them: drop the pending invalidates of @ios. */
+static void hvs_notify_discard(struct hvs_model *m, struct hvs_ioserver *ios)
+{
+	ios->lost += hvs_notify_pending(ios);
+	ios->count = 0;
+	ios->head = 0;
+	hvs_free(m, ios->sync);
+	ios->sync = NULL;
+	ios->sync_head = 0;
+	ios->sync_n = 0;
+	ios->sync_cap = 0;
 }
 
 struct hvs_balloon_scan {
@@ -1969,29 +2452,38 @@ static bool hvs_balloon_notify(struct hvs_rec *r, void *arg)
 	return false;
 }
 
-static bool hvs_match_swappable(struct hvs_rec *r, void *arg)
-{
-	u16 *domid = arg;
+struct hvs_balloon_swap {
+	u16 domid;
+	u64 n;
+	struct hvs_rec **v;	/* room for every affected entry */
+};
 
-	return r->kind == HVS_KIND_FOREIGN && r->domid == *domid;
+static bool hvs_collect_swappable(struct hvs_rec *r, void *arg)
+{
+	struct hvs_balloon_swap *sw = arg;
+
+	if (r->kind == HVS_KIND_FOREIGN && r->domid == sw->domid)
+		sw->v[sw->n++] = r;
+	return false;
 }
 
 /*
  * A guest gives a page back.  Emulators holding it get an invalidate for
  * each BFN; if every one of them mapped it with swap_mfn, their entries are
- * pointed at the scratch page and their references dropped after the
- * flush, else the page lives on (held by their references) until they
- * unmap.  The caller's own pages (domid 0) must be unmapped first.
+ * pointed at the scratch page, read-only, and their references dropped
+ * after the flush, else the page lives on (held by their references) until
+ * they unmap.  The caller's own pages (domid 0) must be unmapped first.
  */
 static int hvs_balloon_out(struct hvs_model *m, u64 domid, u64 gfn)
 {
 	struct hvs_domain *d = hvs_domain(m, domid);
 	struct hvs_balloon_scan bs = { .domid = domid };
 	struct hvs_balloon_notify bn = { .m = m, .domid = domid };
+	struct hvs_balloon_swap sw = { .domid = domid };
 	struct hvs_frame *f;
 	struct hvs_rec *r;
-	u16 dom16 = domid;
-	u64 mfn;
+	unsigned int i;
+	u64 mfn, k;
 
 	if (!d)
 		return -ENOENT;
@@ -2002,30 +2494,58 @@ static int hvs_balloon_out(struct hvs_model *m, u64 domid, u64 gfn)
 	mfn = d->p2m[gfn];
 	if (mfn == HVS_INVALID)
 		return -ENOENT;
+	if (mfn & HVS_GFN_FOREIGN)
+		return -EBUSY;		/* a grant mapping, not a page */
 	f = hvs_frame(m, mfn);
+	/* The caller's own P2M may name a frame that is no longer its own. */
+	if (!f || f->owner != d->domid || !(f->flags & HVS_FRAME_ALLOCATED))
+		return -EINVAL;
 	if (f->flags & HVS_FRAME_PINNED)
 		return -EBUSY;
+	if (domid != 0) {
+		/* Everything it needs is allocated before anything changes. */
+		hvs_m2b_find(m, mfn, hvs_balloon_count, &bs);
+		if (bs.affected && bs.affected == bs.swappable) {
+			if (hvs_stale_reserve(m, bs.affected))
+				return -ENOMEM;
+			sw.v = hvs_zalloc(m, bs.affected * sizeof(*sw.v));
+			if (!sw.v)
+				return -ENOMEM;
+		}
+		for (i = 0; bs.affected && i < HVS_MAX_IOSERVERS; i++) {
+			if (d->ios[i].live &&
+			    hvs_notify_reserve(m, &d->ios[i], bs.affected)) {
+				hvs_free(m, sw.v);
+				return -ENOMEM;
+			}
+		}
+	}
 	m->cnt[HVS_C_BALLOON_OUT]++;
 	if (domid != 0) {
-		hvs_m2b_find(m, mfn, hvs_balloon_count, &bs);
-		if (bs.affected && bs.affected == bs.swappable &&
-		    hvs_stale_reserve(m, bs.affected))
-			return -ENOMEM;
 		bn.mfn = mfn;
 		hvs_m2b_find(m, mfn, hvs_balloon_notify, &bn);
-		if (bs.affected && bs.affected == bs.swappable) {
-			while ((r = hvs_m2b_find(m, mfn, hvs_match_swappable,
-						 &dom16))) {
+		if (sw.v) {
+			/* One walk of the M2B chain, then the swaps. */
+			hvs_m2b_find(m, mfn, hvs_collect_swappable, &sw);
+			for (k = 0; k < sw.n; k++) {
+				r = sw.v[k];
 				hvs_m2b_del(m, r);
 				hvs_stale_add(m, r->bfn, r->mfn, r->order,
 					      r->refkind, false, r->kind);
+				/*
+				 * Read-only from now on: the scratch page is
+				 * shared by every swapped entry of every
+				 * guest, so no device may write to it.
+				 */
 				r->mfn = m->scratch_mfn;
+				r->perm = IOMMU_OP_readable;
 				r->refkind = HVS_REF_NONE;
 				r->flags |= HVS_REC_SWAPPED;
 				m->cnt[HVS_C_SWAPS]++;
 				m->cnt[HVS_C_TABLE_WRITES]++;
 				m->cnt[HVS_C_PTE_WRITES]++;
 			}
+			hvs_free(m, sw.v);
 			/* Xen flushes before the balloon hypercall returns. */
 			hvs_flush_now(m);
 		}
@@ -2059,6 +2579,333 @@ static int hvs_populate(struct hvs_model *m, u64 domid, u64 gfn)
 	return 0;
 }
 
+/* ---- the caller's reservation, P2M and grant mappings ------------------ */
+
+/* XENMEM_decrease_reservation of one of the caller's frames (a gfn, PV). */
+static int hvs_resv_decrease_one(struct hvs_model *m, u64 mfn)
+{
+	struct hvs_frame *f = hvs_frame(m, mfn);
+
+	if (!f || f->owner != 0 || !(f->flags & HVS_FRAME_ALLOCATED) ||
+	    (f->flags & HVS_FRAME_PINNED))
+		return -EINVAL;
+	/* The guest invalidated its own P2M entry already (or forgot to). */
+	f->flags &= ~HVS_FRAME_ALLOCATED;
+	f->gfn = HVS_INVALID;
+	hvs_frame_maybe_free(m, mfn);
+	return 0;
+}
+
+/* XENMEM_populate_physmap of one pfn: the frame it had if free, else one
+ * from the pool; M2P updated, the P2M left to the guest.
+ */
+static int hvs_resv_populate_one(struct hvs_model *m, unsigned long *frame)
+{
+	struct hvs_domain *d = m->dom0;
+	u64 pfn = *frame, mfn;
+	struct hvs_frame *f;
+
+	if (pfn >= d->nr_pages)
+		return -EINVAL;
+	mfn = d->p2m_orig[pfn];
+	f = mfn == HVS_INVALID ? NULL : hvs_frame(m, mfn);
+	if (!f || f->owner != HVS_DOMID_FREE)
+		mfn = hvs_pool_find(m, 1, false, 1);
+	if (mfn == HVS_INVALID)
+		return -ENOMEM;
+	hvs_frame_give(m, d, pfn, mfn);
+	*frame = mfn;
+	return 0;
+}
+
+/**
+ * hvs_reservation() - the caller changes its reservation (extent order 0)
+ * @m:      model
+ * @op:     HVS_RESV_DECREASE (XENMEM_decrease_reservation) or
+ *          HVS_RESV_POPULATE (XENMEM_populate_physmap), DOMID_SELF
+ * @frames: gfns (= MFNs) given back, or pfns to populate, replaced by the
+ *          new frames
+ * @count:  entries of @frames
+ *
+ * Like Xen for a PV guest, neither op touches the caller's P2M: the guest
+ * invalidates its entry before giving a frame back and enters the new
+ * frame after populating (hvs_p2m_set()).  A decrease stops at the first
+ * gfn that is not one of the caller's allocated, unpinned frames; a
+ * populate at the first pfn beyond the caller's P2M or when no frame is
+ * left.  A frame given back while an IOMMU mapping or an unflushed IOTLB
+ * entry still reaches it is what the audit reports.
+ *
+ * Context: the model's owner serialises calls.
+ * Return: the number of extents done (0 .. @count), or -EINVAL (bad @op
+ * or @count > HVS_MAX_OPS), -EFAULT (NULL @frames).
+ */
+long hvs_reservation(struct hvs_model *m, unsigned int op,
+		     unsigned long *frames, unsigned int count)
+{
+	unsigned int i;
+
+	if (op > HVS_RESV_POPULATE || count > HVS_MAX_OPS)
+		return -EINVAL;
+	if (!count)
+		return 0;
+	if (!frames)
+		return -EFAULT;
+	m->cnt[op == HVS_RESV_DECREASE ? HVS_C_RESV_DECREASE :
+		HVS_C_RESV_POPULATE]++;
+	for (i = 0; i < count; i++) {
+		if (op == HVS_RESV_DECREASE) {
+			if (hvs_resv_decrease_one(m, frames[i]))
+				break;
+			m->cnt[HVS_C_RESV_DECREASE_FRAMES]++;
+		} else {
+			if (hvs_resv_populate_one(m, &frames[i]))
+				break;
+			m->cnt[HVS_C_RESV_POPULATE_FRAMES]++;
+		}
+		hvs_work(m, 16);
+	}
+	return i;
+}
+
+static bool hvs_p2m_is_real(const struct hvs_model *m)
+{
+	return m->p2m_mode == HVS_P2M_REAL;
+}
+
+/**
+ * hvs_p2m_set() - the caller writes its own P2M entry (a PV guest's
+ * __set_phys_to_machine())
+ * @m:   model
+ * @pfn: one of the caller's pfns (below hvs_dom0_pages())
+ * @gfn: one of its allocated frames, or HVS_INVALID to invalidate
+ *
+ * A single store: hvs_pfn_to_gfn() may read the entry concurrently.
+ * Whether P2M and M2P agree is the audit's business, not this call's.
+ *
+ * Context: the model's owner serialises calls.
+ * Return: 0, -EINVAL (@pfn beyond the caller's P2M), -EBUSY (@pfn holds a
+ * grant mapping), -EPERM (@gfn is not an allocated frame of the caller),
+ * -EOPNOTSUPP (the P2M is a real Xen domain's).
+ */
+int hvs_p2m_set(struct hvs_model *m, u64 pfn, u64 gfn)
+{
+	struct hvs_domain *d = m->dom0;
+	struct hvs_frame *f;
+
+	if (hvs_p2m_is_real(m))
+		return -EOPNOTSUPP;
+	if (pfn >= d->nr_pages)
+		return -EINVAL;
+	if (d->p2m[pfn] != HVS_INVALID && (d->p2m[pfn] & HVS_GFN_FOREIGN))
+		return -EBUSY;
+	if (gfn != HVS_INVALID) {
+		f = hvs_frame(m, gfn);
+		if (!f || f->owner != 0 || !(f->flags & HVS_FRAME_ALLOCATED))
+			return -EPERM;
+	}
+	HVS_WRITE_ONCE(d->p2m[pfn], gfn);
+	m->cnt[HVS_C_P2M_SETS]++;
+	return 0;
+}
+
+static u64 hvs_gslot_hash(u64 pfn)
+{
+	return hvs_mix64(pfn) & (HVS_GSLOTS - 1);
+}
+
+/* The slot of @pfn beyond the caller's RAM, or NULL. */
+static struct hvs_gslot *hvs_gslot_find(struct hvs_gslot *t, u64 pfn)
+{
+	u64 h = hvs_gslot_hash(pfn), k;
+
+	for (k = 0; t && k < HVS_GSLOTS; k++) {
+		struct hvs_gslot *s = &t[(h + k) & (HVS_GSLOTS - 1)];
+		u64 p = HVS_LOAD_ACQUIRE(s->pfn);
+
+		if (p == pfn)
+			return s;
+		if (p == HVS_INVALID)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* The slot of @pfn, claimed if new: NULL when the hash is (half) full. */
+static struct hvs_gslot *hvs_gslot_claim(struct hvs_model *m, u64 pfn)
+{
+	struct hvs_gslot *t = m->gslots, *s;
+	u64 h = hvs_gslot_hash(pfn), k;
+
+	s = hvs_gslot_find(t, pfn);
+	if (s)
+		return s;
+	if (m->gslots_used >= HVS_GSLOTS / 2)
+		return NULL;
+	for (k = 0; k < HVS_GSLOTS; k++) {
+		s = &t[(h + k) & (HVS_GSLOTS - 1)];
+		if (s->pfn == HVS_INVALID)
+			break;
+	}
+	/* Value first, then publish the key: readers never see it half. */
+	HVS_WRITE_ONCE(s->val, HVS_INVALID);
+	HVS_STORE_RELEASE(s->pfn, pfn);
+	m->gslots_used++;
+	return s;
+}
+
+/* The caller's P2M word for @pfn (below its RAM or in the hash). */
+static void hvs_p2m_write(struct hvs_model *m, u64 pfn, u64 val)
+{
+	struct hvs_gslot *s;
+
+	if (pfn < m->dom0->nr_pages) {
+		HVS_WRITE_ONCE(m->dom0->p2m[pfn], val);
+		return;
+	}
+	s = hvs_gslot_find(m->gslots, pfn);
+	if (s)
+		HVS_WRITE_ONCE(s->val, val);
+}
+
+/**
+ * hvs_grant_map() - map a foreign frame at one of the caller's pfns
+ * (GNTTABOP_map_grant_ref + set_foreign_p2m_mapping, as gntdev/blkback do)
+ * @m:     model
+ * @domid: the granting domain
+ * @gfn:   its granted frame
+ * @pfn:   the caller's pfn: ballooned out (P2M invalid) or beyond its RAM
+ *         (unpopulated space)
+ *
+ * Takes a page reference on the frame until hvs_grant_unmap(); the pfn's
+ * P2M entry becomes mfn | HVS_GFN_FOREIGN.  The IOMMU is not touched: the
+ * frame is reachable at its default-map BFN (MFN, or MFN + window), never
+ * through a 1:1 entry BFN = pfn the caller made for what was there before.
+ *
+ * Context: the model's owner serialises calls.
+ * Return: 0, -EINVAL (@domid not a foreign domain, @pfn beyond the host
+ * width), -ENXIO (no such live domain, @gfn not populated), -EBUSY (@pfn
+ * populated or granted already), -EPERM (a Xen-owned frame), -ENOSPC (too
+ * many pfns beyond RAM granted so far), -ENOMEM, -EOPNOTSUPP (real P2M).
+ */
+int hvs_grant_map(struct hvs_model *m, unsigned int domid, u64 gfn, u64 pfn)
+{
+	struct hvs_domain *d;
+	struct hvs_gslot *s = NULL;
+	struct hvs_grant *g;
+	struct hvs_frame *f;
+	u64 mfn;
+
+	if (hvs_p2m_is_real(m))
+		return -EOPNOTSUPP;
+	if (!domid || domid > HVS_DOMID_MAX ||
+	    !hvs_fits(pfn, 1, m->cfg.mfn_bits))
+		return -EINVAL;
+	d = hvs_domain(m, domid);
+	if (!d || d->dying)
+		return -ENXIO;
+	if (gfn >= d->nr_pages || d->p2m[gfn] == HVS_INVALID)
+		return -ENXIO;
+	if (hvs_tfind(m->grants, pfn) ||
+	    (pfn < m->dom0->nr_pages && m->dom0->p2m[pfn] != HVS_INVALID))
+		return -EBUSY;
+	mfn = d->p2m[gfn];
+	f = hvs_frame(m, mfn);
+	if (hvs_denied(m, mfn))
+		return -EPERM;
+	g = hvs_zalloc(m, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	if (pfn >= m->dom0->nr_pages) {
+		if (!m->gslots) {
+			struct hvs_gslot *t;
+			u64 k;
+
+			t = hvs_zalloc(m, HVS_GSLOTS * sizeof(*t));
+			if (!t) {
+				hvs_free(m, g);
+				return -ENOMEM;
+			}
+			for (k = 0; k < HVS_GSLOTS; k++) {
+				t[k].pfn = HVS_INVALID;
+				t[k].val = HVS_INVALID;
+			}
+			HVS_STORE_RELEASE(m->gslots, t);
+		}
+		s = hvs_gslot_claim(m, pfn);
+		if (!s) {
+			hvs_free(m, g);
+			return -ENOSPC;
+		}
+	}
+	g->node.key = pfn;
+	g->mfn = mfn;
+	g->gfn = gfn;
+	g->domid = domid;
+	hvs_tinsert(m, &m->grants, &g->node);
+	m->nr_grants++;
+	f->refs++;
+	hvs_p2m_write(m, pfn, mfn | HVS_GFN_FOREIGN);
+	m->cnt[HVS_C_GRANT_MAPS]++;
+	return 0;
+}
+
+/**
+ * hvs_grant_unmap() - undo hvs_grant_map() at @pfn
+ * @m:   model
+ * @pfn: the granted pfn
+ *
+ * Restores the pfn's previous P2M state (invalid below the caller's RAM,
+ * identity beyond it) and drops the page reference.
+ *
+ * Context: the model's owner serialises calls.
+ * Return: 0, -ENOENT (no grant at @pfn), -EOPNOTSUPP (real P2M).
+ */
+int hvs_grant_unmap(struct hvs_model *m, u64 pfn)
+{
+	struct hvs_grant *g;
+
+	if (hvs_p2m_is_real(m))
+		return -EOPNOTSUPP;
+	g = hvs_grant_of(hvs_terase(&m->grants, pfn));
+	if (!g)
+		return -ENOENT;
+	hvs_p2m_write(m, pfn, HVS_INVALID);
+	m->nr_grants--;
+	hvs_put_range(m, g->mfn, 0, HVS_REF_RO);
+	hvs_free(m, g);
+	m->cnt[HVS_C_GRANT_UNMAPS]++;
+	return 0;
+}
+
+/**
+ * hvs_dma_write() - a device writes at @bfn through the IOMMU (tests)
+ * @m:   model
+ * @bfn: bus frame
+ *
+ * Uses what hvs_translate() reports.  Writing the scratch page is recorded
+ * (a "scratch_written" violation event): swapped entries are read-only so
+ * that it stays zero, but an untranslated device can reach it.
+ *
+ * Context: the model's owner serialises calls.
+ * Return: 0, -ENOENT (nothing mapped: a DMA fault), -EACCES (no write
+ * permission: a DMA fault).
+ */
+int hvs_dma_write(struct hvs_model *m, u64 bfn)
+{
+	struct hvs_xlate x;
+
+	if (hvs_translate(m, bfn, &x))
+		return -ENOENT;
+	if (!(x.perm & IOMMU_OP_writeable))
+		return -EACCES;
+	m->cnt[HVS_C_DMA_WRITES]++;
+	if (x.mfn == m->scratch_mfn && !m->scratch_dirty) {
+		m->scratch_dirty = true;
+		hvs_violation(m, HVS_VE_SCRATCH, x.mfn, bfn);
+	}
+	return 0;
+}
+
 static int hvs_domain_destroy(struct hvs_model *m, u64 domid)
 {
 	struct hvs_domain *d = hvs_domain(m, domid);
@@ -2072,7 +2919,7 @@ static int hvs_domain_destroy(struct hvs_model *m, u64 domid)
 		return -EBUSY;
 	for (i = 0; i < HVS_MAX_IOSERVERS; i++) {
 		d->ios[i].live = false;
-		d->ios[i].count = 0;
+		hvs_notify_discard(m, &d->ios[i]);
 		if (!d->ios[i].nr_recs)
 			d->ios[i].used = false;
 	}
@@ -2121,7 +2968,7 @@ static int hvs_ioserver_destroy(struct hvs_model *m, u64 domid, u64 id)
 	if (!ios || !ios->live)
 		return -ENOENT;
 	ios->live = false;
-	ios->count = 0;		/* nobody will read them */
+	hvs_notify_discard(m, ios);	/* nobody will read them */
 	if (!ios->nr_recs)
 		ios->used = false;
 	return 0;
@@ -2133,6 +2980,9 @@ static int hvs_ioserver_destroy(struct hvs_model *m, u64 domid, u64 id)
  * @domid:    the ioserver's domain
  * @ioserver: ioserver id
  * @bfn:      the invalidated BFN
+ *
+ * Invalidates come out in the order they were sent: the buffered ring's,
+ * then those Xen sent as synchronous requests while the ring was full.
  *
  * Context: the model's owner serialises calls.
  * Return: 0, -ENOENT (no such live ioserver) or -EAGAIN (queue empty).
@@ -2150,6 +3000,13 @@ int hvs_notify_pop(struct hvs_model *m, unsigned int domid,
 	*bfn = ios->ring[ios->head];
 	ios->head = (ios->head + 1) % HVS_NOTIFY_RING;
 	ios->count--;
+	/* Synchronous ones wait behind the ring: keep them in order. */
+	if (ios->sync_n) {
+		ios->ring[(ios->head + ios->count) % HVS_NOTIFY_RING] =
+			ios->sync[ios->sync_head++];
+		ios->sync_n--;
+		ios->count++;
+	}
 	return 0;
 }
 
@@ -2159,9 +3016,12 @@ static int hvs_pin(struct hvs_model *m, u64 pfn, bool pin)
 {
 	struct hvs_frame *f;
 
-	if (pfn >= m->dom0->nr_pages || m->dom0->p2m[pfn] == HVS_INVALID)
+	if (pfn >= m->dom0->nr_pages || m->dom0->p2m[pfn] == HVS_INVALID ||
+	    (m->dom0->p2m[pfn] & HVS_GFN_FOREIGN))
 		return -ENOENT;
 	f = hvs_frame(m, m->dom0->p2m[pfn]);
+	if (!f || f->owner != 0 || !(f->flags & HVS_FRAME_ALLOCATED))
+		return -ENOENT;
 	if (!pin) {
 		if (!(f->flags & HVS_FRAME_PINNED))
 			return -EINVAL;
@@ -2179,28 +3039,76 @@ static int hvs_pin(struct hvs_model *m, u64 pfn, bool pin)
 
 /* ---- ranges --------------------------------------------------------------- */
 
-static int hvs_add_xen_range(struct hvs_model *m, u64 start, u64 nr)
+/*
+ * Call @fn on every managed frame of [start, start + nr) (the model's
+ * frames only: the loop is bounded by the model's size whatever @nr);
+ * stop at the first non-zero return.
+ */
+static int hvs_for_managed(struct hvs_model *m, u64 start, u64 nr,
+			   int (*fn)(struct hvs_frame *f))
+{
+	u64 i, j, run;
+	int rc;
+
+	for (i = 0; i < nr; i += run) {
+		run = nr - i;
+		if (!hvs_managed_run(m, start + i, &run))
+			continue;
+		for (j = 0; j < run; j++) {
+			rc = fn(hvs_frame(m, start + i + j));
+			if (rc)
+				return rc;
+		}
+		hvs_work(m, run);
+	}
+	return 0;
+}
+
+static int hvs_xen_range_check(struct hvs_frame *f)
+{
+	return f->owner != HVS_DOMID_FREE || f->refs ? -EBUSY : 0;
+}
+
+static int hvs_xen_range_take(struct hvs_frame *f)
+{
+	f->owner = HVS_DOMID_XEN;
+	f->gen++;
+	return 0;
+}
+
+/* Does an unflushed IOTLB entry reach a frame of [start, start + n)? */
+static bool hvs_stale_reaches(struct hvs_model *m, u64 start, u64 n)
 {
 	u64 i;
+
+	for (i = 0; i < m->nr_stale; i++)
+		if (!m->stale[i].from_default &&
+		    hvs_overlap(m->stale[i].mfn, 1ull << m->stale[i].order,
+				start, n))
+			return true;
+	return false;
+}
+
+/*
+ * More Xen-owned frames: free (or unmanaged) ones that no mapping, lookup
+ * or unflushed IOTLB entry reaches, else -EBUSY.
+ */
+static int hvs_add_xen_range(struct hvs_model *m, u64 start, u64 nr)
+{
+	int rc;
 
 	if (!nr || !hvs_fits(start, nr, m->cfg.mfn_bits))
 		return -EINVAL;
 	if (m->nr_xen >= HVS_MAX_RANGES)
 		return -ENOSPC;
-	for (i = 0; i < nr; i++) {
-		struct hvs_frame *f = hvs_frame(m, start + i);
-
-		if (f && (f->owner != HVS_DOMID_FREE || f->refs))
-			return -EBUSY;
-	}
-	for (i = 0; i < nr; i++) {
-		struct hvs_frame *f = hvs_frame(m, start + i);
-
-		if (f) {
-			f->owner = HVS_DOMID_XEN;
-			f->gen++;
-		}
-	}
+	rc = hvs_for_managed(m, start, nr, hvs_xen_range_check);
+	if (rc)
+		return rc;
+	if (hvs_revoke_scan(m, &m->table, start, nr, false) ||
+	    hvs_revoke_scan(m, &m->lookups, start, nr, false) ||
+	    hvs_stale_reaches(m, start, nr))
+		return -EBUSY;
+	hvs_for_managed(m, start, nr, hvs_xen_range_take);
 	m->xen[m->nr_xen].start = start;
 	m->xen[m->nr_xen].nr = nr;
 	m->nr_xen++;
@@ -2240,9 +3148,12 @@ void hvs_totals_get(struct hvs_model *m, struct hvs_totals *t)
 	t->recs_foreign = m->nr_foreign;
 	t->recs_lookup = m->nr_lookup;
 	t->stale = m->nr_stale;
+	t->grants = m->nr_grants;
 	for (i = 0; i < nf; i++) {
 		struct hvs_frame *f = &m->frames[i];
 
+		if (!(i & (HVS_YIELD_WORK - 1)))
+			hvs_work(m, HVS_YIELD_WORK);
 		t->refs += f->refs;
 		t->wrefs += f->wrefs;
 		if (hvs_is_domid(f->owner) &&
@@ -2273,14 +3184,17 @@ void hvs_config_default(struct hvs_config *cfg)
 	cfg->page_info_size = 32;
 	cfg->m2p_size = 8;
 	cfg->max_records = 1ull << 20;
+	cfg->continue_work = HVS_CONTINUE_WORK;
 }
 
 static int hvs_config_check(const struct hvs_config *c)
 {
 	if (c->max_order > HVS_MAX_ORDER || c->default_map > HVS_DEFMAP_NONE)
 		return -EINVAL;
-	if (c->bfn_bits < 20 || c->bfn_bits > 52 || c->mfn_bits < 34 ||
-	    c->mfn_bits > 52)
+	if (c->bfn_bits < 20 || c->bfn_bits > HVS_MAX_FRAME_BITS ||
+	    c->mfn_bits < 34 || c->mfn_bits > HVS_MAX_FRAME_BITS)
+		return -EINVAL;
+	if (!c->max_records || !c->continue_work)
 		return -EINVAL;
 	if (c->window_offset >= (1ull << c->bfn_bits))
 		return -EINVAL;
@@ -2399,6 +3313,9 @@ struct hvs_model *hvs_model_create(const struct hvs_env *env,
 		return NULL;
 	m->env = *env;
 	m->cfg = *cfg;
+	m->p2m_mode = lay->p2m_mode;
+	/* Fixed seed: a run replays exactly (treap shapes included). */
+	m->prio_state = 0x7265617073ull ^ lay->p2m_seed;
 	m->m2b_mask = 1023;
 	m->m2b = hvs_zalloc(m, (m->m2b_mask + 1) * sizeof(*m->m2b));
 	m->dom0 = hvs_domain_alloc(m, lay->dom0_pages);
@@ -2453,17 +3370,29 @@ fail:
 	return NULL;
 }
 
+/* Free a whole tree without recursion: rotate left children up. */
 static void hvs_tfree_all(struct hvs_model *m, struct hvs_tnode *t,
-			  bool is_rec)
+			  unsigned int tree)
 {
-	if (!t)
-		return;
-	hvs_tfree_all(m, t->l, is_rec);
-	hvs_tfree_all(m, t->r, is_rec);
-	if (is_rec)
-		hvs_free(m, hvs_rec_of(t));
-	else
-		hvs_free(m, hvs_hole_of(t));
+	struct hvs_tnode *l, *next;
+
+	while (t) {
+		if (t->l) {
+			l = t->l;
+			t->l = l->r;
+			l->r = t;
+			t = l;
+			continue;
+		}
+		next = t->r;
+		if (tree == HVS_TREE_HOLES)
+			hvs_free(m, hvs_hole_of(t));
+		else if (tree == HVS_TREE_GRANTS)
+			hvs_free(m, hvs_grant_of(t));
+		else
+			hvs_free(m, hvs_rec_of(t));
+		t = next;
+	}
 }
 
 /**
@@ -2478,9 +3407,11 @@ void hvs_model_destroy(struct hvs_model *m)
 
 	if (!m)
 		return;
-	hvs_tfree_all(m, m->table, true);
-	hvs_tfree_all(m, m->lookups, true);
-	hvs_tfree_all(m, m->holes, false);
+	hvs_tfree_all(m, m->table, HVS_TREE_TABLE);
+	hvs_tfree_all(m, m->lookups, HVS_TREE_LOOKUPS);
+	hvs_tfree_all(m, m->holes, HVS_TREE_HOLES);
+	hvs_tfree_all(m, m->grants, HVS_TREE_GRANTS);
+	hvs_free(m, m->gslots);
 	for (i = 0; i < HVS_MAX_DOMAINS; i++)
 		hvs_domain_free(m, m->doms[i]);
 	hvs_domain_free(m, m->dom0);
@@ -2496,17 +3427,27 @@ void hvs_model_destroy(struct hvs_model *m)
  * @pfn: caller's pfn
  *
  * Frames beyond the caller's RAM (MMIO, pmem) are identity-mapped, as in
- * a PV domain's P2M.  Reads one word of the P2M: safe concurrently with
- * every other call (balloon_out / populate update it with a single store).
+ * a PV domain's P2M, unless a grant mapping is there.  Reads single words
+ * (a grant's hash slot: its key with acquire, then its value): safe
+ * concurrently with every other call, which update them with single
+ * stores.
  *
  * Context: any; never sleeps; takes no lock.
- * Return: the gfn (= MFN, PV), or HVS_INVALID for a ballooned-out pfn.
+ * Return: the gfn (= MFN, PV), mfn | HVS_GFN_FOREIGN for a grant mapping,
+ * or HVS_INVALID for a ballooned-out pfn.
  */
 u64 hvs_pfn_to_gfn(const struct hvs_model *m, u64 pfn)
 {
+	struct hvs_gslot *s;
+	u64 v;
+
 	if (pfn < m->dom0->nr_pages)
 		return HVS_READ_ONCE(m->dom0->p2m[pfn]);
-	return pfn;
+	s = hvs_gslot_find(HVS_LOAD_ACQUIRE(m->gslots), pfn);
+	if (!s)
+		return pfn;
+	v = HVS_READ_ONCE(s->val);
+	return v == HVS_INVALID ? pfn : v;
 }
 
 /**
@@ -2544,6 +3485,7 @@ int hvs_translate(struct hvs_model *m, u64 bfn, struct hvs_xlate *x)
 		x->mfn = bfn;
 		x->perm = IOMMU_OP_readable | IOMMU_OP_writeable;
 		x->src = HVS_XS_UNTRANSLATED;
+		x->zero = bfn == m->scratch_mfn && !m->scratch_dirty;
 		return 0;
 	}
 	r = hvs_table_covering(m, bfn);
@@ -2552,6 +3494,7 @@ int hvs_translate(struct hvs_model *m, u64 bfn, struct hvs_xlate *x)
 		if (r->flags & HVS_REC_SWAPPED) {
 			x->mfn = m->scratch_mfn;
 			x->src = HVS_XS_SCRATCH;
+			x->zero = !m->scratch_dirty;
 		} else {
 			x->mfn = r->mfn + (bfn - r->bfn);
 			x->src = HVS_XS_MAPPED;
@@ -2667,6 +3610,37 @@ void hvs_mapping_show(const struct hvs_mapping *mp, const struct hvs_out *out)
 		  hvs_kind_names[mp->kind % 3], mp->domid, mp->ioserver,
 		  hvs_perm_name(mp->perm), hvs_ref_names[mp->refkind % 3],
 		  mp->swap, mp->swapped);
+}
+
+/**
+ * hvs_tree_depth() - the depth of one of the model's ordered trees
+ * @m:    model
+ * @tree: HVS_TREE_*
+ *
+ * Walks from the root to every node (no recursion): O(n * depth).
+ *
+ * Context: the model's owner serialises calls.
+ * Return: the number of nodes on the longest root-to-leaf path (0: empty).
+ */
+unsigned int hvs_tree_depth(struct hvs_model *m, unsigned int tree)
+{
+	struct hvs_tnode *roots[HVS_TREE_NR] = {
+		m->table, m->lookups, m->holes, m->grants,
+	};
+	struct hvs_tnode *root, *t, *x;
+	unsigned int depth = 0, d;
+
+	if (tree >= HVS_TREE_NR)
+		return 0;
+	root = roots[tree];
+	for (t = hvs_tfind_ge(root, 0); t; t = hvs_tnext(root, t)) {
+		for (d = 1, x = root; x != t; d++)
+			x = t->key < x->key ? x->l : x->r;
+		if (d > depth)
+			depth = d;
+		hvs_work(m, d);
+	}
+	return depth;
 }
 
 /**
@@ -2848,7 +3822,7 @@ static const struct {
 	HVS_KNOB(strict, HVS_KB, false),
 	HVS_KNOB(map_cap, HVS_KB, false),
 	HVS_KNOB(map_all_gfns, HVS_KB, false),
-	HVS_KNOB(max_order, HVS_KU, false),
+	HVS_KNOB(max_order, HVS_KU, true),
 	HVS_KNOB(default_map, HVS_KU, true),
 	HVS_KNOB(window_offset, HVS_KU64, true),
 	HVS_KNOB(bfn_bits, HVS_KU, true),
@@ -2857,8 +3831,26 @@ static const struct {
 	HVS_KNOB(page_info_size, HVS_KU, false),
 	HVS_KNOB(m2p_size, HVS_KU, false),
 	HVS_KNOB(max_records, HVS_KU64, false),
+	HVS_KNOB(continue_work, HVS_KU64, false),
 #undef HVS_KNOB
 };
+
+/* Forget the displaced ranges: Xen's default map as it was built. */
+static void hvs_holes_clear(struct hvs_model *m)
+{
+	hvs_tfree_all(m, m->holes, HVS_TREE_HOLES);
+	m->holes = NULL;
+}
+
+/* The fixed knobs of @a and @b agree. */
+static bool hvs_geometry_same(const struct hvs_config *a,
+			      const struct hvs_config *b)
+{
+	return a->max_order == b->max_order &&
+	       a->default_map == b->default_map &&
+	       a->window_offset == b->window_offset &&
+	       a->bfn_bits == b->bfn_bits && a->mfn_bits == b->mfn_bits;
+}
 
 static int hvs_set(struct hvs_model *m, const char *name, const char *val)
 {
@@ -2872,9 +3864,6 @@ static int hvs_set(struct hvs_model *m, const char *name, const char *val)
 			break;
 	if (i == HVS_ARRAY_SIZE(hvs_knobs))
 		return -EINVAL;
-	if (hvs_knobs[i].fixed &&
-	    (m->nr_self || m->nr_foreign || m->nr_lookup || m->holes))
-		return -EBUSY;
 	if (hvs_knobs[i].type == HVS_KB) {
 		if (hvs_parse_bool(val, &b))
 			return -EINVAL;
@@ -2896,8 +3885,17 @@ static int hvs_set(struct hvs_model *m, const char *name, const char *val)
 			*(u64 *)((char *)&c + hvs_knobs[i].off) = v;
 		}
 	}
-	if (hvs_config_check(&c) || !c.max_records)
+	if (hvs_config_check(&c))
 		return -EINVAL;
+	/* Fixed: the IOMMU's geometry changes only while nothing uses it. */
+	if (hvs_knobs[i].fixed && !hvs_geometry_same(&c, &m->cfg) &&
+	    (m->nr_self || m->nr_foreign || m->nr_lookup || m->nr_stale))
+		return -EBUSY;
+	/* A new default map (another host boot): no displaced range left. */
+	if (c.default_map != m->cfg.default_map ||
+	    c.window_offset != m->cfg.window_offset ||
+	    c.bfn_bits != m->cfg.bfn_bits)
+		hvs_holes_clear(m);
 	m->cfg = c;
 	return 0;
 }
@@ -3002,14 +4000,18 @@ static int hvs_cmd_domain_create(struct hvs_model *m,
  *   populate D GFN
  *   pin PFN                   unpin PFN   (the caller's PV page tables)
  *   xen_range MFN N           rmrr BFN N
- *   fault op N ERRNO | call ERRNO | flush | preempt N | continue N | clear
+ *   fault op N ERRNO | call ERRNO | flush | preempt N | continue N |
+ *         skip K | clear
  *   flush | baseline | reset | clear_errors
  *   notify_clear D ID
+ *   p2m_set PFN MFN|invalid   (the caller's own P2M write)
+ *   grant_map D GFN PFN       grant_unmap PFN
+ *   dma_write BFN             (a device writes through the IOMMU)
  *
  * Context: the model's owner serialises calls.
  * Return: 0, -EINVAL (syntax, value), or the command's own errno:
  * -ENOENT (no such domain, ioserver, gfn), -EEXIST, -EBUSY, -ENOSPC,
- * -ENOMEM, -EPERM.
+ * -ENOMEM, -EPERM, -ENXIO, -EACCES, -EOPNOTSUPP.
  */
 int hvs_ctl(struct hvs_model *m, const char *line, size_t len)
 {
@@ -3046,15 +4048,35 @@ int hvs_ctl(struct hvs_model *m, const char *line, size_t len)
 			memset(m->ve_cnt, 0, sizeof(m->ve_cnt));
 			m->ce_total = 0;
 			m->ve_total = 0;
+			/* And the scratch page is zeroed again. */
+			m->scratch_dirty = false;
 			return 0;
 		}
 		return -EINVAL;
+	}
+	if (a.n == 3 && !strcmp(c, "p2m_set")) {
+		if (hvs_parse_u64(a.tok[1], &v[0]))
+			return -EINVAL;
+		if (!strcmp(a.tok[2], "invalid"))
+			v[1] = HVS_INVALID;
+		else if (hvs_parse_u64(a.tok[2], &v[1]) || v[1] == HVS_INVALID)
+			return -EINVAL;
+		return hvs_p2m_set(m, v[0], v[1]);
+	}
+	if (a.n == 4 && !strcmp(c, "grant_map")) {
+		if (hvs_nums(&a, 4, v) || v[0] > 0xffff)
+			return -EINVAL;
+		return hvs_grant_map(m, v[0], v[1], v[2]);
 	}
 	if (a.n == 2) {
 		if (hvs_nums(&a, 2, v))
 			return -EINVAL;
 		if (!strcmp(c, "domain_destroy"))
 			return hvs_domain_destroy(m, v[0]);
+		if (!strcmp(c, "grant_unmap"))
+			return hvs_grant_unmap(m, v[0]);
+		if (!strcmp(c, "dma_write"))
+			return hvs_dma_write(m, v[0]);
 		if (!strcmp(c, "pin"))
 			return hvs_pin(m, v[0], true);
 		if (!strcmp(c, "unpin"))
@@ -3107,10 +4129,10 @@ static void hvs_show_config(struct hvs_model *m, const struct hvs_out *out)
 	out->emit(out->ctx, "caps_map_cap %d\ncaps_map_all_gfns %d\n",
 		  hvs_map_cap(m), hvs_map_all(m));
 	out->emit(out->ctx,
-		  "dom0_pages %llu\ndom0_span %llu\nxen_frames 0x%llx+%llu\nscratch_mfn 0x%llx\npool 0x%llx+%llu\n",
+		  "dom0_pages %llu\ndom0_span %llu\nxen_frames 0x%llx+%llu\nscratch_mfn 0x%llx\nscratch_zero %d\npool 0x%llx+%llu\n",
 		  HVS_ULL(m->dom0->nr_pages), HVS_ULL(m->dom0_span),
 		  HVS_ULL(HVS_EXTRA_BASE), HVS_ULL(m->xen_nr), HVS_ULL(m->scratch_mfn),
-		  HVS_ULL(m->pool_start), HVS_ULL(m->pool_nr));
+		  !m->scratch_dirty, HVS_ULL(m->pool_start), HVS_ULL(m->pool_nr));
 	for (i = 0; i < m->nr_xen; i++)
 		out->emit(out->ctx, "xen_range 0x%llx %llu\n",
 			  HVS_ULL(m->xen[i].start), HVS_ULL(m->xen[i].nr));
@@ -3146,7 +4168,8 @@ static void hvs_show_counters(struct hvs_model *m, const struct hvs_out *out)
 
 static void hvs_show_notify(struct hvs_model *m, const struct hvs_out *out)
 {
-	unsigned int i, j, k;
+	unsigned int i, j;
+	u64 k, pending;
 
 	for (i = 0; i < HVS_MAX_DOMAINS; i++) {
 		struct hvs_domain *d = m->doms[i];
@@ -3158,15 +4181,16 @@ static void hvs_show_notify(struct hvs_model *m, const struct hvs_out *out)
 
 			if (!ios->used)
 				continue;
+			pending = hvs_notify_pending(ios);
 			out->emit(out->ctx,
-				  "dom %u ios %u live %d pending %u total %llu lost %llu bfns",
-				  d->domid, ios->id, ios->live, ios->count,
-				  HVS_ULL(ios->total), HVS_ULL(ios->lost));
-			for (k = 0; k < ios->count && k < 64; k++)
+				  "dom %u ios %u live %d pending %llu total %llu lost %llu sync %llu bfns",
+				  d->domid, ios->id, ios->live, HVS_ULL(pending),
+				  HVS_ULL(ios->total), HVS_ULL(ios->lost),
+				  HVS_ULL(ios->nr_sync));
+			for (k = 0; k < pending && k < 64; k++)
 				out->emit(out->ctx, " 0x%llx",
-					  HVS_ULL(ios->ring[(ios->head + k) %
-							HVS_NOTIFY_RING]));
-			out->emit(out->ctx, "%s\n", ios->count > 64 ? " ..." : "");
+					  HVS_ULL(hvs_notify_peek(ios, k)));
+			out->emit(out->ctx, "%s\n", pending > 64 ? " ..." : "");
 		}
 	}
 }
@@ -3211,6 +4235,21 @@ static void hvs_show_domain(const struct hvs_domain *d,
 			out->emit(out->ctx, "  ioserver %u live %d recs %llu\n",
 				  d->ios[j].id, d->ios[j].live,
 				  HVS_ULL(d->ios[j].nr_recs));
+}
+
+static void hvs_show_grants(struct hvs_model *m, const struct hvs_out *out)
+{
+	struct hvs_tnode *t;
+
+	for (t = hvs_tfind_ge(m->grants, 0); t; t = hvs_tnext(m->grants, t)) {
+		struct hvs_grant *g = hvs_grant_of(t);
+
+		out->emit(out->ctx, "pfn 0x%llx dom %u gfn 0x%llx mfn 0x%llx\n",
+			  HVS_ULL(t->key), g->domid, HVS_ULL(g->gfn),
+			  HVS_ULL(g->mfn));
+		hvs_work(m, 1);
+	}
+	out->emit(out->ctx, "grants %llu\n", HVS_ULL(m->nr_grants));
 }
 
 static void hvs_show_faults(struct hvs_model *m, const struct hvs_out *out)
@@ -3266,6 +4305,9 @@ void hvs_show(struct hvs_model *m, unsigned int view,
 	case HVS_VIEW_FAULTS:
 		hvs_show_faults(m, out);
 		break;
+	case HVS_VIEW_GRANTS:
+		hvs_show_grants(m, out);
+		break;
 	}
 }
 
@@ -3287,14 +4329,14 @@ struct hvs_audit {
 				##__VA_ARGS__);				\
 } while (0)
 
-static bool hvs_m2b_has(struct hvs_model *m, const struct hvs_rec *r)
+/*
+ * Is @r linked into an M2B chain?  O(1); the audit's walk of every chain
+ * checks that each entry sits in its own bucket and that the chains hold
+ * exactly the live records.
+ */
+static bool hvs_m2b_has(const struct hvs_rec *r)
 {
-	const struct hvs_rec *x;
-
-	for (x = m->m2b[hvs_m2b_bucket(m, r->mfn)]; x; x = x->m2b_next)
-		if (x == r)
-			return true;
-	return false;
+	return r->m2b_pprev && *r->m2b_pprev == r;
 }
 
 static void hvs_audit_expect(struct hvs_audit *au, u64 mfn,
@@ -3322,12 +4364,16 @@ static void hvs_audit_rec(struct hvs_audit *au, struct hvs_rec *r)
 	u64 i;
 
 	if (r->flags & HVS_REC_SWAPPED) {
-		if (r->refkind != HVS_REF_NONE || hvs_m2b_has(m, r))
+		if (r->refkind != HVS_REF_NONE || hvs_m2b_has(r))
 			hvs_av(au, "swapped mapping bfn 0x%llx still holds its old frame\n",
+			       HVS_ULL(r->bfn));
+		/* The scratch page is every guest's: nobody may write it. */
+		if (r->perm & IOMMU_OP_writeable)
+			hvs_av(au, "swapped mapping bfn 0x%llx writable: the shared scratch page\n",
 			       HVS_ULL(r->bfn));
 		return;
 	}
-	if (!hvs_m2b_has(m, r))
+	if (!hvs_m2b_has(r))
 		hvs_av(au, "mapping bfn 0x%llx mfn 0x%llx missing from the M2B\n",
 		       HVS_ULL(r->bfn), HVS_ULL(r->mfn));
 	hvs_audit_expect(au, r->mfn, r->order, r->refkind);
@@ -3335,7 +4381,7 @@ static void hvs_audit_rec(struct hvs_audit *au, struct hvs_rec *r)
 		u64 mfn = r->mfn + i;
 		struct hvs_frame *f = hvs_frame(m, mfn);
 
-		if (hvs_xen_owned(m, mfn) || hvs_pmem_denied(m, mfn)) {
+		if (hvs_denied(m, mfn)) {
 			hvs_av(au, "bfn 0x%llx maps Xen-owned mfn 0x%llx\n",
 			       HVS_ULL(r->bfn + i), HVS_ULL(mfn));
 			break;
@@ -3359,6 +4405,8 @@ static void hvs_audit_frames(struct hvs_audit *au, u64 *owned)
 		u64 mfn = hvs_frame_mfn(m, i);
 		struct hvs_domain *d;
 
+		if (!(i & (HVS_YIELD_WORK - 1)))
+			hvs_work(m, HVS_YIELD_WORK);
 		if (f->refs != au->exp[2 * i] || f->wrefs != au->exp[2 * i + 1])
 			hvs_av(au, "mfn 0x%llx refs %u/%u but mappings hold %u/%u\n",
 			       HVS_ULL(mfn), f->refs, f->wrefs, au->exp[2 * i],
@@ -3405,10 +4453,22 @@ static void hvs_audit_domain(struct hvs_audit *au, struct hvs_domain *d,
 	u64 g;
 
 	for (g = 0; g < d->nr_pages; g++) {
+		struct hvs_grant *gr;
 		struct hvs_frame *f;
 
+		if (!(g & (HVS_YIELD_WORK - 1)))
+			hvs_work(m, HVS_YIELD_WORK);
 		if (d->p2m[g] == HVS_INVALID)
 			continue;
+		if (d->p2m[g] & HVS_GFN_FOREIGN) {
+			gr = hvs_grant_of(hvs_tfind(m->grants, g));
+			if (d != m->dom0 || !gr ||
+			    (gr->mfn | HVS_GFN_FOREIGN) != d->p2m[g])
+				hvs_av(au, "P2M of dom %u pfn 0x%llx: foreign 0x%llx, no grant\n",
+				       d->domid, HVS_ULL(g),
+				       HVS_ULL(d->p2m[g] & ~HVS_GFN_FOREIGN));
+			continue;
+		}
 		f = hvs_frame(m, d->p2m[g]);
 		if (!f || f->owner != d->domid || f->gfn != g ||
 		    !(f->flags & HVS_FRAME_ALLOCATED))
@@ -3418,6 +4478,32 @@ static void hvs_audit_domain(struct hvs_audit *au, struct hvs_domain *d,
 	if (owned != d->nr_frames)
 		hvs_av(au, "dom %u owns %llu frames, ledger says %llu\n",
 		       d->domid, HVS_ULL(owned), HVS_ULL(d->nr_frames));
+}
+
+/* Grant mappings: each holds one page reference, its P2M entry says so. */
+static void hvs_audit_grants(struct hvs_audit *au)
+{
+	struct hvs_model *m = au->m;
+	struct hvs_tnode *t;
+	u64 n = 0;
+
+	for (t = hvs_tfind_ge(m->grants, 0); t; t = hvs_tnext(m->grants, t)) {
+		struct hvs_grant *g = hvs_grant_of(t);
+		struct hvs_frame *f = hvs_frame(m, g->mfn);
+
+		n++;
+		hvs_work(m, 1);
+		hvs_audit_expect(au, g->mfn, 0, HVS_REF_RO);
+		if (!f || f->owner != g->domid)
+			hvs_av(au, "grant pfn 0x%llx reaches mfn 0x%llx, not dom %u's\n",
+			       HVS_ULL(t->key), HVS_ULL(g->mfn), g->domid);
+		if (hvs_pfn_to_gfn(m, t->key) != (g->mfn | HVS_GFN_FOREIGN))
+			hvs_av(au, "grant at pfn 0x%llx not in the P2M\n",
+			       HVS_ULL(t->key));
+	}
+	if (n != m->nr_grants)
+		hvs_av(au, "grant ledger says %llu, tree holds %llu\n",
+		       HVS_ULL(m->nr_grants), HVS_ULL(n));
 }
 
 static void hvs_audit_info(struct hvs_audit *au)
@@ -3438,12 +4524,18 @@ static void hvs_audit_info(struct hvs_audit *au)
 				continue;
 			if (!d->ios[j].live)
 				dead_ios_recs += d->ios[j].nr_recs;
-			pending += d->ios[j].count;
+			pending += hvs_notify_pending(&d->ios[j]);
 		}
 	}
 	au->out->emit(au->out->ctx,
 		      "info: mappings_of_dying_domains %llu mappings_of_destroyed_ioservers %llu pending_invalidates %llu\n",
 		      HVS_ULL(dying_recs), HVS_ULL(dead_ios_recs), HVS_ULL(pending));
+	au->out->emit(au->out->ctx,
+		      "info: depth table %u lookups %u holes %u grants %u\n",
+		      hvs_tree_depth(m, HVS_TREE_TABLE),
+		      hvs_tree_depth(m, HVS_TREE_LOOKUPS),
+		      hvs_tree_depth(m, HVS_TREE_HOLES),
+		      hvs_tree_depth(m, HVS_TREE_GRANTS));
 }
 
 static unsigned int hvs_audit_log(struct hvs_audit *au)
@@ -3481,7 +4573,7 @@ static bool hvs_audit_totals(struct hvs_audit *au)
 {
 	static const char *const names[] = {
 		"recs_self", "recs_foreign", "recs_lookup", "refs", "wrefs",
-		"zombies", "stale",
+		"zombies", "stale", "grants",
 	};
 	struct hvs_totals t;
 	const u64 *cur = (const u64 *)&t, *base;
@@ -3514,9 +4606,12 @@ static bool hvs_audit_totals(struct hvs_audit *au)
  * Xen-owned or pmem-reserved frame; no IOTLB entry is left unflushed
  * outside a hypercall; the caller has given back no frame an IOMMU
  * mapping still holds; P2M and M2P agree; no pinned page table has a
- * writable reference.  Sticky events (frames freed while reachable) count
- * as violations until "clear_errors".  The verdict is clean when there is
- * no violation, no caller error and the ledger is at its baseline.
+ * writable reference; no swapped entry is writable; each grant mapping
+ * holds one reference on a frame still its domain's and is in the P2M.
+ * Sticky events (frames freed while reachable, a device write to the
+ * scratch page) count as violations until "clear_errors".  The verdict is
+ * clean when there is no violation, no caller error and the ledger is at
+ * its baseline.
  *
  * Context: the model's owner serialises calls.  Allocates a temporary
  * array of 8 bytes per frame.
@@ -3540,6 +4635,7 @@ unsigned int hvs_audit(struct hvs_model *m, const struct hvs_out *out)
 	for (t = hvs_tfind_ge(m->table, 0); t; t = hvs_tnext(m->table, t)) {
 		struct hvs_rec *r = hvs_rec_of(t);
 
+		hvs_work(m, 1);
 		if (t->key != r->bfn || (n_self + n_for && r->bfn < prev_end))
 			hvs_av(&au, "table entry bfn 0x%llx overlaps its neighbour\n",
 			       HVS_ULL(r->bfn));
@@ -3555,6 +4651,7 @@ unsigned int hvs_audit(struct hvs_model *m, const struct hvs_out *out)
 	for (t = hvs_tfind_ge(m->lookups, 0); t; t = hvs_tnext(m->lookups, t)) {
 		struct hvs_rec *r = hvs_rec_of(t);
 
+		hvs_work(m, 1);
 		if (r->kind != HVS_KIND_LOOKUP ||
 		    t->key != hvs_lookup_key(r->bfn, r->ioserver))
 			hvs_av(&au, "bad lookup entry bfn 0x%llx\n",
@@ -3575,7 +4672,10 @@ unsigned int hvs_audit(struct hvs_model *m, const struct hvs_out *out)
 						 m->lookups : m->table;
 
 			m2b_n++;
-			if (hvs_rec_of(hvs_tfind(root, r->node.key)) != r)
+			hvs_work(m, 1);
+			if (hvs_rec_of(hvs_tfind(root, r->node.key)) != r ||
+			    hvs_m2b_bucket(m, r->mfn) != i ||
+			    (r->flags & HVS_REC_SWAPPED))
 				hvs_av(&au, "M2B entry mfn 0x%llx bfn 0x%llx has no mapping\n",
 				       HVS_ULL(r->mfn), HVS_ULL(r->bfn));
 		}
@@ -3591,6 +4691,7 @@ unsigned int hvs_audit(struct hvs_model *m, const struct hvs_out *out)
 			hvs_av(&au, "stale IOTLB bfn 0x%llx -> mfn 0x%llx/%u (missing flush)\n",
 			       HVS_ULL(s->bfn), HVS_ULL(s->mfn), s->order);
 	}
+	hvs_audit_grants(&au);
 	hvs_audit_frames(&au, owned);
 	for (k = 0; k < HVS_MAX_DOMAINS; k++)
 		if (m->doms[k])

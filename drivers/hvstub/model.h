@@ -10,7 +10,9 @@
  *
  * Locking: none inside.  The owner serialises every call on one model
  * (xen_hvstub: one mutex per modelled calling domain), except
- * hvs_pfn_to_gfn(), which may run concurrently with anything.
+ * hvs_pfn_to_gfn(), which may run concurrently with anything: the P2M words
+ * it reads are written with single stores (HVS_WRITE_ONCE, and release
+ * stores where a reader follows a pointer).
  *
  * Copyright (c) 2026 The xen-pviommu authors.
  */
@@ -24,12 +26,19 @@
 
 #ifdef __KERNEL__
 #include <linux/compiler.h>
+#include <asm/barrier.h>
 #define HVS_READ_ONCE(x)	READ_ONCE(x)
 #define HVS_WRITE_ONCE(x, v)	WRITE_ONCE(x, v)
+/* Pairs with HVS_STORE_RELEASE: what was written before is visible. */
+#define HVS_LOAD_ACQUIRE(x)	smp_load_acquire(&(x))
+/* Publishes a word after the ones it guards (a grant hash slot's key). */
+#define HVS_STORE_RELEASE(x, v)	smp_store_release(&(x), v)
 #define HVS_PRINTF(a, b)	__printf(a, b)
 #else
 #define HVS_READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define HVS_WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define HVS_LOAD_ACQUIRE(x)	__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define HVS_STORE_RELEASE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 #define HVS_PRINTF(a, b)
 #endif
 
@@ -40,13 +49,20 @@
  * struct hvs_env - services the model needs from its host
  * @zalloc: zeroed memory of @size bytes (any size), NULL on failure.
  * @free:   release memory from @zalloc (NULL is a no-op).
- * @resched: optional; called every few thousand units of work of a long
- *           hypercall (a preemption point; xen_hvstub: cond_resched()).
+ * @resched: optional; called every few thousand units of work, also inside
+ *           an op (xen_hvstub: cond_resched(), its lock still held).
+ * @preempt: optional; called between two ops of a hypercall that has done
+ *           config.continue_work units of work, right after the IOTLB
+ *           flush of a continuation, with the model consistent: the owner
+ *           may release its lock there and take it again, so other callers
+ *           run in between (as a Xen continuation lets other hypercalls
+ *           run).  xen_hvstub: unlock, cond_resched(), lock.
  */
 struct hvs_env {
 	void *(*zalloc)(size_t size);
 	void (*free)(void *ptr);
 	void (*resched)(void);
+	void (*preempt)(void);
 };
 
 /**
@@ -74,12 +90,20 @@ struct hvs_out {
  * @max_order:       largest page order (<= HVS_MAX_ORDER).
  * @default_map:     HVS_DEFMAP_*.
  * @window_offset:   BFN - MFN of the window (HVS_DEFMAP_WINDOW), frames.
- * @bfn_bits:        IOMMU input address width in frame-number bits.
- * @mfn_bits:        host frame-number width (frames >= 2^bits don't exist).
+ * @bfn_bits:        IOMMU input address width in frame-number bits
+ *                   (<= HVS_MAX_FRAME_BITS).
+ * @mfn_bits:        host frame-number width (frames >= 2^bits don't exist;
+ *                   <= HVS_MAX_FRAME_BITS).
  * @pmem_enosys:     the pmem report op returns -ENOSYS.
  * @page_info_size:  bytes of Xen's page_info per pmem frame.
  * @m2p_size:        bytes of M2P per pmem frame (all M2P tables together).
  * @max_records:     live mappings + lookups Xen can hold (then -EIO).
+ * @continue_work:   units of work after which a hypercall takes a
+ *                   continuation between two ops (hvs_env.preempt).
+ *
+ * max_order, default_map, window_offset, bfn_bits and mfn_bits are fixed:
+ * hvs_ctl() changes them only while no mapping, lookup or unflushed IOTLB
+ * entry exists.
  */
 struct hvs_config {
 	bool disabled;
@@ -100,6 +124,7 @@ struct hvs_config {
 	unsigned int page_info_size;
 	unsigned int m2p_size;
 	u64 max_records;
+	u64 continue_work;
 };
 
 /**
@@ -142,12 +167,15 @@ struct hvs_layout {
  * @src:   HVS_XS_*.
  * @stale: stale IOTLB entries also covering the BFN (usable until the
  *         next flush).
+ * @zero:  the frame reached is known to hold only zeros (the scratch page
+ *         while no device has written to it).
  */
 struct hvs_xlate {
 	u64 mfn;
 	unsigned int perm;
 	unsigned int src;
 	unsigned int stale;
+	bool zero;
 };
 
 /**
@@ -155,7 +183,8 @@ struct hvs_xlate {
  * @owner:     domid, HVS_DOMID_XEN, HVS_DOMID_FREE or HVS_DOMID_IO.
  * @allocated: in its owner's P2M (else free or held only by references).
  * @gfn:       its gfn in the owner's P2M, or HVS_INVALID.
- * @refs:      page references held by IOMMU mappings and lookups.
+ * @refs:      page references held by IOMMU mappings, lookups and grant
+ *             mappings.
  * @wrefs:     writable type references among them.
  * @pinned:    pinned as a PV page table.
  * @gen:       bumped at every change of owner.
@@ -217,6 +246,7 @@ struct hvs_mapping {
  * @wrefs:        writable type references among them.
  * @zombies:      frames no longer in any P2M, kept alive by references.
  * @stale:        IOTLB entries not yet flushed.
+ * @grants:       grant mappings of foreign frames into the caller's pfns.
  */
 struct hvs_totals {
 	u64 recs_self;
@@ -226,6 +256,7 @@ struct hvs_totals {
 	u64 wrefs;
 	u64 zombies;
 	u64 stale;
+	u64 grants;
 };
 
 /* Views for hvs_show(). */
@@ -235,7 +266,15 @@ struct hvs_totals {
 #define HVS_VIEW_PMEM		3
 #define HVS_VIEW_DOMAINS	4
 #define HVS_VIEW_FAULTS		5
-#define HVS_VIEW_NR		6
+#define HVS_VIEW_GRANTS		6
+#define HVS_VIEW_NR		7
+
+/* Trees for hvs_tree_depth(). */
+#define HVS_TREE_TABLE		0	/* the IOMMU table */
+#define HVS_TREE_LOOKUPS	1	/* lookup_foreign_page M2B entries */
+#define HVS_TREE_HOLES		2	/* displaced default-map ranges */
+#define HVS_TREE_GRANTS		3	/* grant mappings by pfn */
+#define HVS_TREE_NR		4
 
 struct hvs_model;
 
@@ -248,8 +287,14 @@ void hvs_model_destroy(struct hvs_model *m);
 long hvs_iommu_op(struct hvs_model *m, struct pv_iommu_op *ops,
 		  unsigned int count, unsigned int readable);
 long hvs_pmem_add(struct hvs_model *m, const struct xpv_xenpf_pmem_add *op);
+long hvs_reservation(struct hvs_model *m, unsigned int op,
+		     unsigned long *frames, unsigned int count);
 u64 hvs_pfn_to_gfn(const struct hvs_model *m, u64 pfn);
 u64 hvs_dom0_pages(const struct hvs_model *m);
+int hvs_p2m_set(struct hvs_model *m, u64 pfn, u64 gfn);
+int hvs_grant_map(struct hvs_model *m, unsigned int domid, u64 gfn, u64 pfn);
+int hvs_grant_unmap(struct hvs_model *m, u64 pfn);
+int hvs_dma_write(struct hvs_model *m, u64 bfn);
 
 int hvs_ctl(struct hvs_model *m, const char *line, size_t len);
 void hvs_show(struct hvs_model *m, unsigned int view,
@@ -267,6 +312,7 @@ int hvs_notify_pop(struct hvs_model *m, unsigned int domid,
 		   unsigned int ioserver, u64 *bfn);
 u64 hvs_counter(struct hvs_model *m, const char *name);
 u64 hvs_scratch_mfn(const struct hvs_model *m);
+unsigned int hvs_tree_depth(struct hvs_model *m, unsigned int tree);
 
 /* Below the hypercall: single ops without the flush (wrong-caller tests). */
 int hvs_op_one(struct hvs_model *m, struct pv_iommu_op *op);

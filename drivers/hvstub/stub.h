@@ -9,6 +9,7 @@
 
 #include <linux/dcache.h>
 #include <linux/mutex.h>
+#include <xpv/hv.h>
 
 #include "model.h"
 
@@ -16,21 +17,28 @@
  * struct hvs_stub - the stub hypervisor instance
  * @lock:          serialises every call into @model (one calling domain,
  *                 one lock: Xen serialises a domain's IOMMU updates too),
- *                 except hvs_pfn_to_gfn(), which needs no lock.
+ *                 except hvs_pfn_to_gfn(), which needs no lock.  A long
+ *                 hypercall drops and retakes it at its continuations
+ *                 (model consistent, IOTLB flushed), so no waiter blocks
+ *                 for the whole of it.
  * @model:         the model; set at init, stable until exit.
  * @dir:           debugfs directory.
  * @real_p2m:      loaded with force=1 in a Xen PV domain: pfn_to_gfn
  *                 answers from the real P2M.
+ * @ops:           the backend table it registered.
  * @translate_bfn: BFN the "translate" file reports (protected by @lock).
  * @frame_mfn:     MFN the "frame" file reports (protected by @lock).
+ * @p2m_pfn:       pfn the "p2m" file reports (protected by @lock).
  */
 struct hvs_stub {
 	struct mutex lock;	/* serialises all use of model */
 	struct hvs_model *model;
 	struct dentry *dir;
 	bool real_p2m;
+	const struct xpv_hv_ops *ops;
 	u64 translate_bfn;
 	u64 frame_mfn;
+	unsigned long p2m_pfn;
 };
 
 extern struct hvs_stub hvs_stub;

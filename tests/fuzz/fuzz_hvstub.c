@@ -5,14 +5,19 @@
  * driven by arbitrary programs: batches of raw 32-byte ops with any count,
  * buffer length, NULL or misaligned buffer; commands (domains, ioservers,
  * ballooning, pins, knobs, faults) with fuzzed arguments, raw command
- * strings; raw pmem reports; queries and views.
+ * strings; raw pmem reports; the caller's reservation changes, P2M writes
+ * and grant mappings; device writes; queries and views; continuations
+ * (a small continue_work knob, a preempt hook that checks the model is
+ * consistent there).
  *
  * Invariants: hypercall returns are 0, -EFAULT, -EINVAL, -ENOSYS or the
  * errno of an armed "fault call"; every processed op's status is in its
- * subop's table (or the injected errno); pmem returns are in the op's
- * list; and the audit never reports an internal inconsistency (reference
- * counts vs mappings, M2B vs tables, overlapping entries, P2M vs M2P,
- * ledger counts) - only the caller-induced kinds may appear.
+ * subop's table (or the injected errno); pmem and reservation returns are
+ * in their lists; and the audit never reports an internal inconsistency
+ * (reference counts vs mappings, M2B vs tables, overlapping entries, a
+ * foreign domain's P2M vs M2P, grants, ledger counts) - only the
+ * caller-induced kinds may appear (the caller's own P2M may disagree with
+ * the M2P: the guest writes it).
  */
 #include <linux/errno.h>
 #include <stdarg.h>
@@ -31,7 +36,20 @@ static void f_free(void *p)
 	free(p);
 }
 
-static const struct hvs_env env = { f_zalloc, f_free, NULL };
+static struct hvs_model *cur;
+static unsigned int preempts;
+
+/* A continuation: the IOTLB is flushed and the model consistent. */
+static void f_preempt(void)
+{
+	struct hvs_totals t;
+
+	preempts++;
+	hvs_totals_get(cur, &t);
+	FUZZ_CHECK(t.stale == 0);
+}
+
+static const struct hvs_env env = { f_zalloc, f_free, NULL, f_preempt };
 
 static char audit_buf[1 << 16];
 static size_t audit_len;
@@ -82,21 +100,42 @@ static const char *const model_bugs[] = {
 	"swapped mapping", "scratch page holds", "allocated to nobody",
 	"unknown domain", "unallocated, unreferenced", "disagrees with the P2M",
 	"not backed", "ledger says", "refcount_underflow",
-	"pinned as a page table",
+	"pinned as a page table", ", no grant", ", not dom", "not in the P2M",
 };
+
+/* The caller (dom 0) writes its own P2M: its mismatches are its bugs. */
+static bool callers_p2m(const char *line)
+{
+	return strstr(line, "(dom 0 gfn") || strstr(line, "P2M of dom 0 gfn");
+}
 
 static void check_audit(struct hvs_model *m)
 {
 	struct hvs_out out = { f_emit, NULL };
+	const char *line, *end;
 	unsigned int i;
 
 	audit_len = 0;
 	audit_buf[0] = 0;
 	hvs_audit(m, &out);
-	for (i = 0; i < sizeof(model_bugs) / sizeof(model_bugs[0]); i++) {
-		if (strstr(audit_buf, model_bugs[i])) {
-			fprintf(stderr, "%s", audit_buf);
-			FUZZ_CHECK(!"model inconsistency in the audit");
+	for (line = audit_buf; *line; line = *end ? end + 1 : end) {
+		char one[512];
+		size_t n;
+
+		end = strchr(line, '\n');
+		if (!end)
+			end = line + strlen(line);
+		n = end - line < (long)sizeof(one) - 1 ? (size_t)(end - line) :
+			sizeof(one) - 1;
+		memcpy(one, line, n);
+		one[n] = 0;
+		if (callers_p2m(one))
+			continue;
+		for (i = 0; i < sizeof(model_bugs) / sizeof(model_bugs[0]); i++) {
+			if (strstr(one, model_bugs[i])) {
+				fprintf(stderr, "%s", audit_buf);
+				FUZZ_CHECK(!"model inconsistency in the audit");
+			}
 		}
 	}
 }
@@ -105,7 +144,8 @@ static const char *const knobs[] = {
 	"disabled", "hardware_domain", "nonhw_enosys", "has_devices", "iommu",
 	"passthrough", "strict", "map_cap", "map_all_gfns", "max_order",
 	"pmem_enosys", "page_info_size", "m2p_size", "max_records",
-	"default_map", "window_offset", "bfn_bits",
+	"default_map", "window_offset", "bfn_bits", "mfn_bits",
+	"continue_work",
 };
 
 /* A frame or BFN worth trying: small, near a special place, or any. */
@@ -144,6 +184,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.max_records = 512;
 	m = hvs_model_create(&env, &cfg, &lay, &err);
 	FUZZ_CHECK(m != NULL);
+	cur = m;
 	while (in.left && steps++ < 64) {
 		uint64_t op = fuzz_take(&in, 1);
 		char cmd[96];
@@ -151,7 +192,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct pv_iommu_op *ops;
 		long rc;
 
-		switch (op % 8) {
+		if (op % 10 == 8) {	/* the caller's own memory */
+			unsigned long frames[8];
+			uint64_t w = fuzz_take(&in, 1);
+
+			nr = 1 + fuzz_take(&in, 1) % 8;
+			for (i = 0; i < nr; i++)
+				frames[i] = fuzz_take(&in, 1) & 1 ?
+					    fuzz_take(&in, 8) :
+					    fuzz_take(&in, 2) % 300;
+			switch (w % 6) {
+			case 0:
+			case 1:
+				rc = hvs_reservation(m, w % 2, frames, nr);
+				FUZZ_CHECK(rc >= 0 && rc <= (long)nr);
+				break;
+			case 2:
+				rc = hvs_p2m_set(m, frames[0], frames[1]);
+				FUZZ_CHECK(rc <= 0);
+				break;
+			case 3:
+				rc = hvs_grant_map(m, frames[0] % 8, frames[1],
+						   frames[2]);
+				FUZZ_CHECK(rc <= 0);
+				break;
+			case 4:
+				rc = hvs_grant_unmap(m, frames[0]);
+				FUZZ_CHECK(!rc || rc == -ENOENT);
+				break;
+			default:
+				rc = hvs_dma_write(m, frames[0]);
+				FUZZ_CHECK(!rc || rc == -ENOENT || rc == -EACCES);
+				break;
+			}
+			(void)hvs_pfn_to_gfn(m, frames[nr - 1]);
+			continue;
+		}
+		switch (op % 10 == 9 ? 0 : op % 8) {
 		case 0: case 1: case 2: {	/* a batch */
 			struct pv_iommu_op copy[MAX_OPS];
 
@@ -221,7 +298,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 4: {	/* a knob */
-			const char *k = knobs[fuzz_take(&in, 1) % 17];
+			const char *k = knobs[fuzz_take(&in, 1) % 19];
 
 			snprintf(cmd, sizeof(cmd), "set %s %llu", k,
 				 (unsigned long long)(fuzz_take(&in, 1) % 24));

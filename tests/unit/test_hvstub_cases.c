@@ -34,21 +34,30 @@ static int m_hc(const struct hvs_hc_req *req, void *payload, size_t len,
 		long long *rc)
 {
 	char *buf = calloc(1, len + 8);
-	struct pv_iommu_op *ops = (struct pv_iommu_op *)buf;
+	size_t shift = (req->flags & HVS_HC_MISALIGN) ? 1 : 0;
+	struct pv_iommu_op *ops = (struct pv_iommu_op *)(buf + shift);
 
 	if (!buf)
 		return -ENOMEM;
-	memcpy(buf, payload, len);
+	if (req->kind == HVS_HC_DECREASE || req->kind == HVS_HC_POPULATE) {
+		if (req->count != req->nr_ops || req->flags) {
+			free(buf);
+			return -EINVAL;
+		}
+	}
+	memcpy(buf + shift, payload, len);
 	if (req->flags & HVS_HC_NULL)
 		ops = NULL;
-	else if (req->flags & HVS_HC_MISALIGN)
-		ops = (struct pv_iommu_op *)(buf + 1);
 	if (req->kind == HVS_HC_PMEM)
 		*rc = hvs_pmem_add(cm, (struct xpv_xenpf_pmem_add *)buf);
+	else if (req->kind == HVS_HC_DECREASE || req->kind == HVS_HC_POPULATE)
+		*rc = hvs_reservation(cm, req->kind == HVS_HC_DECREASE ?
+				      HVS_RESV_DECREASE : HVS_RESV_POPULATE,
+				      (unsigned long *)buf, req->count);
 	else
 		*rc = hvs_iommu_op(cm, ops, req->count, req->nr_ops);
-	if (req->kind == HVS_HC_IOMMU)
-		memcpy(payload, buf, len);
+	if (req->kind != HVS_HC_PMEM)
+		memcpy(payload, buf + shift, len);
 	free(buf);
 	return 0;
 }
@@ -106,7 +115,7 @@ static void c_free(void *p)
 /* Run the program with @argv on a fresh model; return its "not ok" count. */
 static unsigned int run_cases(int argc, char **argv, unsigned int *checks)
 {
-	static const struct hvs_env env = { c_zalloc, c_free, NULL };
+	static const struct hvs_env env = { c_zalloc, c_free, NULL, NULL };
 	struct hvs_layout lay = {
 		.dom0_pages = 0x40000, .xen_frames = 512, .pool_frames = 16384,
 	};

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include "unit.h"
 #include "../../drivers/hvstub/model.h"
+#include "../qemu/guest/hvstub_ref.h"
 
 #define D0PAGES		64
 #define XENF		8
@@ -39,7 +40,7 @@ static void t_free(void *p)
 	free(p);
 }
 
-static const struct hvs_env t_env = { t_zalloc, t_free, NULL };
+static const struct hvs_env t_env = { t_zalloc, t_free, NULL, NULL };
 
 
 /* ---- text capture ------------------------------------------------------ */
@@ -263,13 +264,15 @@ UNIT_TEST(hypercall_returns)
 	struct hvs_model *m = mk();
 	struct pv_iommu_op ops[3] = { op_map(1, 1, RW), op_map(2, 2, RW),
 				      op_map(3, 3, RW) };
-	char *mis = (char *)ops + 1;
+	static char mis[2 * sizeof(struct pv_iommu_op) + 8];
+	struct pv_iommu_op q[2] = { op_q(), op_look(0, 9, 1) };
 
 	CHECK_EQ(hvs_iommu_op(m, ops, 0, 0), 0);
 	CHECK_EQ(hvs_iommu_op(m, NULL, 0, 0), 0);
 	CHECK_EQ(hvs_iommu_op(m, NULL, 1, 1), -EFAULT);
-	CHECK_EQ(hvs_iommu_op(m, (struct pv_iommu_op *)mis, 1, 1), -EFAULT);
-	CHECK_EQ(hvs_iommu_op(m, ops, HVS_MAX_OPS + 1, 3), -EFAULT);
+	/* A bad count is -EINVAL (the ABI's word), whatever the buffer. */
+	CHECK_EQ(hvs_iommu_op(m, ops, HVS_MAX_OPS + 1, 3), -EINVAL);
+	CHECK_EQ(hvs_iommu_op(m, NULL, HVS_MAX_OPS + 1, 0), -EINVAL);
 	CHECK_EQ(hvs_iommu_op(m, ops, ~0u, 3), -EINVAL);
 	CHECK_EQ(hvs_iommu_op(m, ops, 0x80000000u, 3), -EINVAL);
 	/* Nothing ran so far. */
@@ -282,8 +285,23 @@ UNIT_TEST(hypercall_returns)
 	CHECK_EQ(ops[1].status, 777);
 	CHECK_EQ(xl(m, 1).src, HVS_XS_MAPPED);
 	CHECK_EQ(cnt(m, "flushes"), 1);
-	CHECK_EQ(cnt(m, "hc_efault"), 4);
-	CHECK_EQ(cnt(m, "hc_einval"), 2);
+	CHECK_EQ(cnt(m, "hc_efault"), 2);
+	CHECK_EQ(cnt(m, "hc_einval"), 4);
+	/*
+	 * A misaligned buffer works: Xen's guest copies need no alignment.
+	 * Statuses and OUT fields land at the misaligned place.
+	 */
+	q[0].flags = 0;
+	q[0].u.query_caps.offset = 99;
+	memcpy(mis + 1, q, sizeof(q));
+	CHECK_EQ(hvs_iommu_op(m, (struct pv_iommu_op *)(mis + 1), 2, 2), 0);
+	memcpy(q, mis + 1, sizeof(q));
+	CHECK_EQ(q[0].status, 0);
+	CHECK_EQ(q[0].flags, IOMMU_QUERY_map_cap | IOMMU_QUERY_map_all_gfns |
+		 ORD(9));
+	CHECK_EQ(q[0].u.query_caps.offset, 0);
+	CHECK_EQ(q[1].status, -ENXIO);
+	CHECK_EQ(cnt(m, "hc_ok"), 3);
 
 	CHECK_EQ(ctl(m, "set disabled 1"), 0);
 	CHECK_EQ(hvs_iommu_op(m, ops, 1, 1), -ENOSYS);
@@ -539,10 +557,20 @@ UNIT_TEST(default_map_and_holes)
 	CHECK_EQ(xl(m, 5).stale, 1);
 	hvs_flush(m);
 	CHECK_EQ(xl(m, 5).stale, 0);
+	/* The default map is fixed while anything is mapped. */
+	CHECK_EQ(ctl(m, "set default_map none"), -EBUSY);
+	CHECK_EQ(ctl(m, "set window_offset 0x100"), -EBUSY);
+	CHECK_EQ(ctl(m, "set bfn_bits 40"), -EBUSY);
 	/* Unmapped: a hole, not the old identity entry. */
 	CHECK_EQ(run1(m, op_unmap(5, 0)), 0);
 	CHECK_EQ(xl(m, 5).src, HVS_XS_NONE);
-	CHECK_EQ(ctl(m, "set default_map none"), -EBUSY);
+	CHECK_EQ(hvs_tree_depth(m, HVS_TREE_HOLES), 1);
+	/* Nothing mapped: another default map (the holes are forgotten). */
+	CHECK_EQ(ctl(m, "set default_map none"), 0);
+	CHECK_EQ(hvs_tree_depth(m, HVS_TREE_HOLES), 0);
+	CHECK_EQ(xl(m, 5).src, HVS_XS_NONE);
+	CHECK_EQ(ctl(m, "set default_map identity"), 0);
+	CHECK_EQ(xl(m, 5).src, HVS_XS_DEFAULT);
 	hvs_model_destroy(m);
 
 	m = mk();
@@ -1106,1041 +1134,710 @@ UNIT_TEST(wrong_caller_maps_xen_frame)
 	hvs_model_destroy(m);
 }
 
-/* ---- reference model for the random test ------------------------------- */
+/* ---- review fixes (issue 3): each test fails on the code before them ---- */
 
-#define RNF		(D0PAGES + XENF + 1 + POOLF)
-#define RBFN		512
-#define RWIN		0x1000
-#define RNB		(RBFN + 64)	/* bfn universe: [0,512) + window */
-#define RMAPS		4096
-#define RSTALE		4096
-#define RDOMS		4
-#define RIOS		3
-#define RQ		256
-#define RDPAGES		16
-#define RMAXREC		600
-
-struct rframe {
-	unsigned int owner;
-	bool alloc;
-	bool pinned;
-	u64 gfn;
-};
-
-struct rmap {
-	bool used;
-	u64 bfn, mfn, gfn;
-	unsigned int order, kind, perm, refkind, domid, ios;
-	bool swap, swapped;
-};
-
-struct rstale {
-	u64 bfn, mfn;
-	unsigned int order, refkind;
-	bool def;
-};
-
-struct rios {
-	bool used, live;
-	unsigned int id;
-	u64 q[RQ];
-	unsigned int qn;
-};
-
-struct rdom {
-	bool used;
-	unsigned int domid;
-	u64 nr;
-	u64 p2m[RDPAGES];
-	u64 orig[RDPAGES];
-	bool dying, target;
-	struct rios ios[RIOS];
-};
-
-struct rfault {
-	int op_at, op_err, pre_at, cont_at, call_err;
-	bool flush_skip;
-};
-
-struct ref {
-	struct hvs_config c;
-	struct rframe f[RNF];
-	struct rmap *maps;
-	unsigned int nmaps;	/* high water mark */
-	unsigned int live;
-	struct rstale st[RSTALE];
-	unsigned int nst;
-	bool disp[RNB];
-	u64 hi[8192];		/* displaced BFNs outside the universe */
-	unsigned int nhi;
-	u64 d0p2m[D0PAGES];
-	struct rdom d[RDOMS];
-	u64 ce[5];
-	u64 ve;
-	u64 lost;
-	struct rfault ft;
-};
-
-static const u64 R_RMRR = 0x1f0;	/* rmrr 0x1f0 4 */
-
-static int rfidx(u64 mfn)
+static struct hvs_model *mk_lay(u64 d0, u64 pool, const struct hvs_env *env)
 {
-	if (mfn < D0PAGES)
-		return mfn;
-	if (mfn >= HVS_EXTRA_BASE && mfn < HVS_EXTRA_BASE + XENF + 1 + POOLF)
-		return D0PAGES + (mfn - HVS_EXTRA_BASE);
-	return -1;
-}
+	struct hvs_layout lay = {
+		.dom0_pages = d0, .xen_frames = XENF, .pool_frames = pool,
+	};
+	struct hvs_config cfg;
+	struct hvs_model *m;
+	int err;
 
-static u64 rfmfn(int i)
-{
-	return i < D0PAGES ? (u64)i : HVS_EXTRA_BASE + (i - D0PAGES);
-}
-
-static int rbidx(u64 bfn)
-{
-	if (bfn < RBFN)
-		return bfn;
-	if (bfn >= RWIN && bfn < RWIN + 64)
-		return RBFN + (bfn - RWIN);
-	return -1;
-}
-
-static bool r_covers(u64 base, unsigned int order, u64 x)
-{
-	return x >= base && x - base < (1ull << order);
-}
-
-static void r_refs(struct ref *r, u64 mfn, u32 *refs, u32 *wrefs)
-{
-	unsigned int i;
-
-	*refs = 0;
-	*wrefs = 0;
-	if (rfidx(mfn) < 0)
-		return;
-	for (i = 0; i < r->nmaps; i++) {
-		struct rmap *p = &r->maps[i];
-
-		if (!p->used || p->swapped || p->refkind == HVS_REF_NONE ||
-		    !r_covers(p->mfn, p->order, mfn))
-			continue;
-		(*refs)++;
-		if (p->refkind == HVS_REF_RW)
-			(*wrefs)++;
+	hvs_config_default(&cfg);
+	m = hvs_model_create(env ? env : &t_env, &cfg, &lay, &err);
+	if (!m) {
+		fprintf(stderr, "model create: %d\n", err);
+		exit(2);
 	}
-	for (i = 0; i < r->nst; i++) {
-		struct rstale *s = &r->st[i];
-
-		if (s->refkind == HVS_REF_NONE || !r_covers(s->mfn, s->order, mfn))
-			continue;
-		(*refs)++;
-		if (s->refkind == HVS_REF_RW)
-			(*wrefs)++;
-	}
+	return m;
 }
 
-static struct rdom *r_dom(struct ref *r, unsigned int domid)
+/* The line of the notifications view for domain @d, ioserver @i. */
+static bool notify_line(struct hvs_model *m, const char *want)
 {
-	unsigned int i;
+	static struct obuf o;
+	struct hvs_out out = { ob_emit, &o };
 
-	for (i = 0; i < RDOMS; i++)
-		if (r->d[i].used && r->d[i].domid == domid)
-			return &r->d[i];
-	return NULL;
-}
-
-static struct rios *r_ios(struct rdom *d, unsigned int id)
-{
-	unsigned int i;
-
-	for (i = 0; d && i < RIOS; i++)
-		if (d->ios[i].used && d->ios[i].id == id)
-			return &d->ios[i];
-	return NULL;
-}
-
-static unsigned int r_ios_recs(struct ref *r, unsigned int domid,
-			       unsigned int id)
-{
-	unsigned int i, n = 0;
-
-	for (i = 0; i < r->nmaps; i++)
-		if (r->maps[i].used && r->maps[i].kind != HVS_KIND_SELF &&
-		    r->maps[i].domid == domid && r->maps[i].ios == id)
-			n++;
-	return n;
-}
-
-static void r_reap_domains(struct ref *r)
-{
-	unsigned int i, k, j;
-
-	for (i = 0; i < RDOMS; i++) {
-		struct rdom *d = &r->d[i];
-		bool busy = false;
-
-		if (!d->used)
-			continue;
-		for (j = 0; j < RIOS; j++)
-			if (d->ios[j].used && !d->ios[j].live &&
-			    !r_ios_recs(r, d->domid, d->ios[j].id))
-				d->ios[j].used = false;
-		if (!d->dying)
-			continue;
-		for (k = 0; k < RNF && !busy; k++)
-			if (r->f[k].owner == d->domid)
-				busy = true;
-		for (k = 0; k < r->nmaps && !busy; k++)
-			if (r->maps[k].used && r->maps[k].domid == d->domid)
-				busy = true;
-		if (!busy)
-			d->used = false;
-	}
-}
-
-/* Free the frame if nothing holds it; log violations like Xen's audit. */
-static void r_maybe_free(struct ref *r, u64 mfn)
-{
-	int i = rfidx(mfn);
-	unsigned int k;
-	u32 refs, wrefs;
-	bool mapped = false, stale = false;
-
-	if (i < 0 || r->f[i].owner > HVS_DOMID_MAX || r->f[i].alloc)
-		return;
-	r_refs(r, mfn, &refs, &wrefs);
-	if (refs)
-		return;
-	for (k = 0; k < r->nmaps; k++)
-		if (r->maps[k].used && !r->maps[k].swapped &&
-		    r_covers(r->maps[k].mfn, r->maps[k].order, mfn))
-			mapped = true;
-	for (k = 0; k < r->nst; k++)
-		if (!r->st[k].def && r_covers(r->st[k].mfn, r->st[k].order, mfn))
-			stale = true;
-	r->ve += mapped + stale;
-	r->f[i].owner = HVS_DOMID_FREE;
-	r->f[i].pinned = false;
-	r->f[i].gfn = HVS_INVALID;
-}
-
-static void r_flush(struct ref *r)
-{
-	struct rstale tmp[RSTALE];
-	unsigned int n = r->nst, i;
-	u64 j;
-
-	memcpy(tmp, r->st, n * sizeof(tmp[0]));
-	r->nst = 0;
-	for (i = 0; i < n; i++)
-		for (j = 0; j < (1ull << tmp[i].order); j++)
-			if (tmp[i].refkind != HVS_REF_NONE)
-				r_maybe_free(r, tmp[i].mfn + j);
-	r_reap_domains(r);
-}
-
-static bool r_map_cap(struct ref *r)
-{
-	return r->c.map_cap && r->c.iommu && !r->c.passthrough &&
-	       (r->c.hardware_domain || r->c.has_devices);
-}
-
-static bool r_nonstrict(struct ref *r)
-{
-	return r->c.hardware_domain && !r->c.strict;
-}
-
-static bool r_map_all(struct ref *r)
-{
-	return r_map_cap(r) && r->c.map_all_gfns && r_nonstrict(r);
-}
-
-static bool r_displaced(struct ref *r, u64 bfn)
-{
-	int b = rbidx(bfn);
-	unsigned int i;
-
-	if (b >= 0)
-		return r->disp[b];
-	for (i = 0; i < r->nhi; i++)
-		if (bfn == r->hi[i])
-			return true;
-	return false;
-}
-
-static bool r_default(struct ref *r, u64 bfn, u64 *mfn)
-{
-	u64 cand;
-	int i;
-
-	if (bfn >= R_RMRR && bfn < R_RMRR + 4) {
-		*mfn = bfn;
-		return true;
-	}
-	if (r->c.default_map == HVS_DEFMAP_IDENTITY) {
-		cand = bfn;
-	} else if (r->c.default_map == HVS_DEFMAP_WINDOW) {
-		if (bfn < r->c.window_offset)
-			return false;
-		cand = bfn - r->c.window_offset;
-	} else {
+	o.len = 0;
+	o.buf[0] = 0;
+	hvs_show(m, HVS_VIEW_NOTIFY, &out);
+	if (!ob_has(&o, want)) {
+		fprintf(stderr, "  notifications: %.300s\n", o.buf);
 		return false;
 	}
-	i = rfidx(cand);
-	if (i < 0 || r->f[i].owner == HVS_DOMID_XEN)
-		return false;
-	if (!r_nonstrict(r) && (r->f[i].owner != 0 || !r->f[i].alloc))
-		return false;
-	if (r_displaced(r, bfn))
-		return false;
-	*mfn = cand;
 	return true;
 }
 
-static struct rmap *r_table_at(struct ref *r, u64 bfn)
+UNIT_TEST(invalidates_beyond_the_ring_are_never_lost)
 {
-	unsigned int i;
+	struct hvs_model *m = mk_lay(D0PAGES, 400, NULL);
+	struct pv_iommu_op op;
+	u64 bfn, g, got = 0, bad = 0;
 
-	for (i = 0; i < r->nmaps; i++)
-		if (r->maps[i].used && r->maps[i].kind != HVS_KIND_LOOKUP &&
-		    r_covers(r->maps[i].bfn, r->maps[i].order, bfn))
-			return &r->maps[i];
-	return NULL;
-}
-
-static bool r_table_overlap(struct ref *r, u64 bfn, u64 n, bool lookups)
-{
-	unsigned int i;
-
-	for (i = 0; i < r->nmaps; i++) {
-		struct rmap *p = &r->maps[i];
-
-		if (!p->used || (p->kind == HVS_KIND_LOOKUP) != lookups)
-			continue;
-		if (bfn < p->bfn + (1ull << p->order) && p->bfn < bfn + n)
-			return true;
+	CHECK_EQ(ctl(m, "domain_create 2 300"), 0);
+	CHECK_EQ(ctl(m, "ioserver_create 2 1"), 0);
+	for (g = 0; g < 300; g++)
+		CHECK_EQ(run1(m, op_mapf(0x1000 + g, g, 2, 1, RW)), 0);
+	/* 300 invalidates for one ioserver: 256 buffered, 44 synchronous. */
+	for (g = 0; g < 300; g++)
+		CHECK_EQ(ctl(m, "balloon_out 2 %llu", (unsigned long long)g), 0);
+	CHECK_EQ(cnt(m, "notifications"), 300);
+	CHECK_EQ(cnt(m, "notify_sync"), 44);
+	CHECK_EQ(cnt(m, "notify_lost"), 0);
+	CHECK(notify_line(m, "dom 2 ios 1 live 1 pending 300 total 300 lost 0 sync 44 bfns 0x1000 0x1001"));
+	/* In order: the ring's, then the synchronous ones. */
+	for (g = 0; g < 10; g++) {
+		CHECK_EQ(hvs_notify_pop(m, 2, 1, &bfn), 0);
+		bad += bfn != 0x1000 + g;
 	}
-	return false;
-}
-
-static struct rmap *r_new_map(struct ref *r)
-{
-	unsigned int i;
-
-	for (i = 0; i < RMAPS; i++) {
-		if (!r->maps[i].used) {
-			memset(&r->maps[i], 0, sizeof(r->maps[i]));
-			r->maps[i].used = true;
-			if (i >= r->nmaps)
-				r->nmaps = i + 1;
-			r->live++;
-			return &r->maps[i];
-		}
+	/* The ring has room now, but a new one waits behind the others. */
+	CHECK_EQ(run1(m, op_mapf(0x2000, 0, 2, 1, RW)), -ENXIO);
+	CHECK_EQ(ctl(m, "populate 2 0"), 0);
+	CHECK_EQ(run1(m, op_mapf(0x2000, 0, 2, 1, RW)), 0);
+	CHECK_EQ(ctl(m, "balloon_out 2 0"), 0);
+	CHECK_EQ(cnt(m, "notify_sync"), 45);
+	for (g = 10; g < 300; g++) {
+		CHECK_EQ(hvs_notify_pop(m, 2, 1, &bfn), 0);
+		bad += bfn != 0x1000 + g;
 	}
-	return NULL;
-}
-
-static void r_drop_map(struct ref *r, struct rmap *p)
-{
-	p->used = false;
-	r->live--;
-}
-
-static bool r_fits(u64 s, u64 n, unsigned int bits)
-{
-	return s < (1ull << bits) && n <= (1ull << bits) - s;
-}
-
-static void r_displace(struct ref *r, u64 bfn, u64 n)
-{
-	u64 i;
-
-	if (r->c.default_map == HVS_DEFMAP_NONE)
-		return;
-	for (i = 0; i < n; i++) {
-		int b = rbidx(bfn + i);
-
-		if (b >= 0) {
-			r->disp[b] = true;
-		} else if (!r_displaced(r, bfn + i)) {
-			if (r->nhi == sizeof(r->hi) / sizeof(r->hi[0])) {
-				fprintf(stderr, "reference: too many BFNs\n");
-				exit(3);
-			}
-			r->hi[r->nhi++] = bfn + i;
-		}
+	CHECK_EQ(hvs_notify_pop(m, 2, 1, &bfn), 0);
+	CHECK_EQ(bfn, 0x2000);
+	CHECK_EQ(hvs_notify_pop(m, 2, 1, &bfn), -EAGAIN);
+	CHECK_EQ(bad, 0);
+	/* Unmapped: the pages go. */
+	for (g = 0; g < 300; g++) {
+		op = op_unmapf(0x1000 + g, 1, 0);
+		got += run1(m, op) == 0;
 	}
+	CHECK_EQ(got, 300);
+	CHECK_EQ(run1(m, op_unmapf(0x2000, 1, 0)), 0);
+	CHECK(audit_clean(m));
+	/* Only a destroyed ioserver loses them (there is nobody to tell). */
+	CHECK_EQ(ctl(m, "populate 2 1"), 0);
+	CHECK_EQ(run1(m, op_mapf(0x3000, 1, 2, 1, RW)), 0);
+	CHECK_EQ(ctl(m, "ioserver_destroy 2 1"), 0);
+	CHECK_EQ(ctl(m, "balloon_out 2 1"), 0);
+	CHECK_EQ(cnt(m, "notify_lost"), 1);
+	hvs_model_destroy(m);
 }
 
-static void r_commit(struct ref *r, struct rmap *p)
+UNIT_TEST(swapped_entries_read_only_scratch_stays_zero)
 {
-	u64 n = 1ull << p->order, i, tmp;
-	bool covered = false;
+	struct hvs_model *m = mk_foreign();
+	struct hvs_xlate x;
+	struct obuf o;
 
-	if (r->c.default_map != HVS_DEFMAP_NONE) {
-		for (i = 0; i < n; i++)
-			if (r_default(r, p->bfn + i, &tmp))
-				covered = true;
-		if (covered) {
-			struct rstale *s = &r->st[r->nst++];
-
-			s->bfn = p->bfn;
-			s->order = p->order;
-			s->refkind = HVS_REF_NONE;
-			s->def = true;
-			if (!r_default(r, p->bfn, &s->mfn))
-				s->mfn = HVS_INVALID;
-		}
-	}
-	r_displace(r, p->bfn, n);
+	CHECK_EQ(run1(m, op_mapf(100, 0, 2, 1, RW | SWAP)), 0);
+	CHECK_EQ(hvs_dma_write(m, 100), 0);	/* the guest's page */
+	CHECK_EQ(ctl(m, "balloon_out 2 0"), 0);
+	x = xl(m, 100);
+	CHECK_EQ(x.src, HVS_XS_SCRATCH);
+	/* Shared by every guest's swapped entries: no device writes it. */
+	CHECK_EQ(x.perm, IOMMU_OP_readable);
+	CHECK(x.zero);
+	CHECK_EQ(hvs_dma_write(m, 100), -EACCES);
+	CHECK_EQ(ctl(m, "dma_write 100"), -EACCES);
+	CHECK_EQ(hvs_dma_write(m, 0x7777), -ENOENT);
+	CHECK_EQ(cnt(m, "dma_writes"), 1);
+	audit(m, &o);
+	CHECK(ob_has(&o, "violations: 0"));
+	CHECK_EQ(run1(m, op_unmapf(100, 1, 0)), 0);
+	CHECK(audit_clean(m));
+	/* An untranslated device can reach it: the audit says so. */
+	CHECK_EQ(ctl(m, "set passthrough 1"), 0);
+	CHECK(xl(m, hvs_scratch_mfn(m)).zero);
+	CHECK_EQ(hvs_dma_write(m, hvs_scratch_mfn(m)), 0);
+	CHECK(!xl(m, hvs_scratch_mfn(m)).zero);
+	CHECK_EQ(audit(m, &o), 1);
+	CHECK(ob_has(&o, "event scratch_written"));
+	CHECK(ob_has(&o, "verdict: dirty"));
+	CHECK_EQ(ctl(m, "set passthrough 0"), 0);
+	CHECK_EQ(ctl(m, "clear_errors"), 0);	/* and zeroed again */
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
 }
 
-static bool r_xen(struct ref *r, u64 mfn)
+UNIT_TEST(pmem_report_revokes_the_callers_mappings)
 {
-	int i = rfidx(mfn);
+	struct hvs_model *m = mk_foreign();
+	const u64 R = 0x140000, N = 0x40000;
+	struct pv_iommu_op look;
+	struct obuf o;
+	u64 g0 = p2m_of(m, 0, 2);
 
-	return i >= 0 && r->f[i].owner == HVS_DOMID_XEN;
+	/* Dom0 mapped frames of the area before reporting it. */
+	CHECK_EQ(run1(m, op_map(0x300, R + 5, RW)), 0);
+	CHECK_EQ(run1(m, op_map(0x304, R + 3068, RW | ORD(2))), 0);
+	CHECK_EQ(run1(m, op_map(0x308, R + 3072, RW)), 0);	/* data */
+	CHECK_EQ(pmem(m, R, R + N, R, R + 3072, R + 3072, R + N), 0);
+	/* Xen took the area away: both entries reaching it are gone. */
+	CHECK_EQ(cnt(m, "pmem_revoked"), 2);
+	CHECK_EQ(xl(m, 0x300).src, HVS_XS_NONE);
+	CHECK_EQ(xl(m, 0x305).src, HVS_XS_NONE);
+	CHECK_EQ(xl(m, 0x308).mfn, R + 3072);
+	CHECK_EQ(run1(m, op_unmap(0x300, 0)), -ENOENT);
+	audit(m, &o);
+	CHECK(ob_has(&o, "violations: 0"));
+	CHECK(!ob_has(&o, "Xen-owned"));
+	CHECK_EQ(run1(m, op_unmap(0x308, 0)), 0);
+	CHECK(audit_clean(m));
+	/*
+	 * A report over a foreign domain's frames (pool): its lookups and
+	 * mappings are revoked, map_foreign_page and the default map refuse
+	 * them from then on.
+	 */
+	look = run1op(m, op_look(1, 2, 1));
+	CHECK_EQ(look.status, 0);
+	CHECK_EQ(run1(m, op_mapf(0x400, 2, 2, 1, RW)), 0);
+	CHECK_EQ(fi(m, g0 + 1).refs, 1);
+	CHECK_EQ(pmem(m, XEN0, XEN0 + 1024, XEN0, XEN0 + 512, XEN0 + 512,
+		      XEN0 + 1024), 0);
+	CHECK_EQ(cnt(m, "pmem_revoked"), 4);
+	CHECK_EQ(fi(m, g0 + 1).refs, 0);
+	CHECK_EQ(fi(m, g0 + 2).refs, 0);
+	CHECK_EQ(run1(m, op_mapf(0x401, 3, 2, 1, RW)), -EPERM);
+	CHECK_EQ(cnt(m, "ce_xen_frame"), 1);
+	CHECK_EQ(run1(m, op_map(0x402, g0 + 3, RW)), -EPERM);
+	CHECK_EQ(cnt(m, "ce_xen_frame"), 2);
+	CHECK_EQ(xl(m, g0 + 3).src, HVS_XS_NONE);
+	CHECK_EQ(run1(m, op_look(3, 2, 1)), -ENOENT);
+	CHECK_EQ(ctl(m, "clear_errors"), 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
 }
 
-static int r_map_page(struct ref *r, struct pv_iommu_op *op)
-{
-	unsigned int fl = op->flags, order = IOMMU_page_order(fl);
-	u64 bfn = op->u.map_page.bfn, gfn = op->u.map_page.gfn, n, k;
-	bool noref = fl & NOREF;
-	unsigned int owner = 0, o;
-	struct rmap *p;
+static unsigned int preempt_calls;
+static struct hvs_model *preempt_model;
 
-	if ((fl & ~IOMMU_map_page_in_flags) || op->u.map_page._pad)
-		r->ce[0]++;
-	if (!r_map_cap(r))
-		return -EPERM;
-	if (noref && !r_nonstrict(r)) {
-		r->ce[3]++;
-		return -EPERM;
-	}
-	if (order > r->c.max_order)
-		return -ENOSPC;
-	n = 1ull << order;
-	if ((bfn % n) || (gfn % n))
-		return -ENOSPC;
-	if (!(fl & RW))
-		return -EIO;
-	if (!r_fits(bfn, n, r->c.bfn_bits))
-		return -EIO;
-	if (bfn < R_RMRR + 4 && R_RMRR < bfn + n) {
-		r->ce[2]++;
-		return -EACCES;
-	}
+/* At a continuation the model is consistent and the IOTLB flushed. */
+static void t_preempt(void)
+{
+	struct hvs_totals t;
+
+	static struct obuf o;
+
+	preempt_calls++;
+	hvs_totals_get(preempt_model, &t);
+	CHECK_EQ(t.stale, 0);
+	CHECK_EQ(audit(preempt_model, &o), 0);
+}
+
+UNIT_TEST(long_work_takes_continuations_and_stays_bounded)
+{
+	static const struct hvs_env env = { t_zalloc, t_free, NULL, t_preempt };
+	static struct pv_iommu_op ops[HVS_MAX_OPS];
+	struct hvs_model *m = mk_lay(256, POOLF, &env);
+	unsigned int i, bad = 0;
+	struct obuf o;
+	u64 cont;
+
+	preempt_model = m;
+	/* 16 maps of order 4 and their unmaps: ~80 units each. */
+	CHECK_EQ(ctl(m, "set continue_work 200"), 0);
+	for (i = 0; i < 16; i++)
+		ops[i] = op_map(0x1000 + 16 * i, 16 * i, RW | ORD(4));
+	for (i = 0; i < 16; i++)
+		ops[16 + i] = op_unmap(0x1000 + 16 * i, ORD(4));
+	CHECK_EQ(hvs_iommu_op(m, ops, 32, 32), 0);
+	for (i = 0; i < 32; i++)
+		bad += ops[i].status != 0;
+	CHECK_EQ(bad, 0);
+	cont = cnt(m, "continuations_work");
+	CHECK(cont >= 8);
+	CHECK_EQ(preempt_calls, cont);
+	CHECK_EQ(cnt(m, "continuations"), cont);
+	CHECK_EQ(cnt(m, "flushes"), cont + 1);
+	CHECK(audit_clean(m));
+	CHECK_EQ(ctl(m, "set continue_work 0"), -EINVAL);
+	CHECK_EQ(ctl(m, "set continue_work 0x800000"), 0);
+	/*
+	 * 65536 order-20 maps of frames the model does not manage: the
+	 * frame checks cost O(ranges), not 2^36 iterations.
+	 */
+	CHECK_EQ(ctl(m, "set max_order 20"), 0);
+	for (i = 0; i < HVS_MAX_OPS; i++)
+		ops[i] = op_map((u64)i << 20, (1ull << 36) + ((u64)i << 20),
+				RW | ORD(20));
+	CHECK_EQ(hvs_iommu_op(m, ops, HVS_MAX_OPS, HVS_MAX_OPS), 0);
+	for (i = 0, bad = 0; i < HVS_MAX_OPS; i++)
+		bad += ops[i].status != 0;
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(cnt(m, "st_map_page_ok"), 16 + HVS_MAX_OPS);
+	CHECK(hvs_tree_depth(m, HVS_TREE_TABLE) <= 4 * 16 + 8);
+	/* And once more over the same BFNs: refused at the first frame... */
+	CHECK_EQ(hvs_iommu_op(m, ops, HVS_MAX_OPS, HVS_MAX_OPS), 0);
+	for (i = 0, bad = 0; i < HVS_MAX_OPS; i++)
+		bad += ops[i].status != -EPERM;
+	CHECK_EQ(bad, 0);
+	for (i = 0; i < HVS_MAX_OPS; i++)
+		ops[i] = op_unmap((u64)i << 20, ORD(20));
+	CHECK_EQ(hvs_iommu_op(m, ops, HVS_MAX_OPS, HVS_MAX_OPS), 0);
+	CHECK_EQ(cnt(m, "st_unmap_page_ok"), 16 + HVS_MAX_OPS);
+	/* ... beyond the host and Xen's ranges inside an unmanaged run. */
+	CHECK_EQ(run1(m, op_map(0, (1ull << 40) - (1ull << 20), RW | ORD(20))),
+		 0);
+	CHECK_EQ(ctl(m, "xen_range 0x40000123 1"), 0);
+	CHECK_EQ(run1(m, op_map(1ull << 20, 0x40000000, RW | ORD(20))), -EPERM);
+	CHECK_EQ(cnt(m, "ce_xen_frame"), 1);
+	CHECK_EQ(ctl(m, "set mfn_bits 34"), -EBUSY);
+	CHECK_EQ(run1(m, op_unmap(0, ORD(20))), 0);
+	CHECK_EQ(ctl(m, "set mfn_bits 34"), 0);
+	CHECK_EQ(run1(m, op_map(1ull << 20, 1ull << 34, RW | ORD(20))), -EPERM);
+	CHECK_EQ(cnt(m, "ce_xen_frame"), 1);
+	/* xen_range walks only the frames the model manages. */
+	CHECK_EQ(ctl(m, "xen_range 0x100 0xfffffe00"), 0);
+	CHECK_EQ(ctl(m, "xen_range 0 0x3ffffff00"), -EBUSY);
+	CHECK_EQ(run1(m, op_map(5, 0x12345678, RW)), -EPERM);
+	CHECK_EQ(ctl(m, "clear_errors"), 0);
+	/*
+	 * One frame at 65536 BFNs: one M2B chain that long.  Unmapping them
+	 * all and auditing stay linear (O(1) M2B removal).
+	 */
+	CHECK_EQ(ctl(m, "set max_order 0"), 0);
+	for (i = 0; i < HVS_MAX_OPS; i++)
+		ops[i] = op_map(0x100000 + i, 1ull << 33, RW);
+	CHECK_EQ(hvs_iommu_op(m, ops, HVS_MAX_OPS, HVS_MAX_OPS), 0);
+	for (i = 0, bad = 0; i < HVS_MAX_OPS; i++)
+		bad += ops[i].status != 0;
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(audit(m, &o), 0);
+	for (i = 0; i < HVS_MAX_OPS; i++)
+		ops[i] = op_unmap(0x100000 + i, 0);
+	CHECK_EQ(hvs_iommu_op(m, ops, HVS_MAX_OPS, HVS_MAX_OPS), 0);
+	for (i = 0, bad = 0; i < HVS_MAX_OPS; i++)
+		bad += ops[i].status != 0;
+	CHECK_EQ(bad, 0);
+	/* A foreign page swapped out of 8192 entries in one walk. */
+	CHECK_EQ(ctl(m, "domain_create 2 1"), 0);
+	CHECK_EQ(ctl(m, "ioserver_create 2 1"), 0);
+	for (i = 0; i < 8192; i++)
+		ops[i] = op_mapf(0x200000 + i, 0, 2, 1, RW | SWAP);
+	CHECK_EQ(hvs_iommu_op(m, ops, 8192, 8192), 0);
+	for (i = 0, bad = 0; i < 8192; i++)
+		bad += ops[i].status != 0;
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(ctl(m, "balloon_out 2 0"), 0);
+	CHECK_EQ(cnt(m, "swaps"), 8192);
+	CHECK_EQ(cnt(m, "notify_sync"), 8192 - 256);
+	CHECK_EQ(ctl(m, "notify_clear 2 1"), 0);
+	for (i = 0; i < 8192; i++)
+		ops[i] = op_unmapf(0x200000 + i, 1, 0);
+	CHECK_EQ(hvs_iommu_op(m, ops, 8192, 8192), 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+UNIT_TEST(frame_widths_capped_at_48_bits)
+{
+	struct hvs_model *m = mk_foreign();
+	const u64 W = (1ull << 48) - (1ull << 33);
+	struct pv_iommu_op a, b;
+
+	CHECK_EQ(ctl(m, "set bfn_bits 49"), -EINVAL);
+	CHECK_EQ(ctl(m, "set bfn_bits 52"), -EINVAL);
+	CHECK_EQ(ctl(m, "set mfn_bits 49"), -EINVAL);
+	CHECK_EQ(ctl(m, "set bfn_bits 48"), 0);
+	CHECK_EQ(ctl(m, "set mfn_bits 48"), 0);
+	CHECK_EQ(ctl(m, "set default_map window"), 0);
+	CHECK_EQ(ctl(m, "set window_offset 0x%llx", (unsigned long long)W), 0);
+	/* Lookups just below 2^48, two ioservers: two M2B entries. */
+	a = run1op(m, op_look(1, 2, 1));
+	b = run1op(m, op_look(1, 2, 2));
+	CHECK_EQ(a.status, 0);
+	CHECK_EQ(b.status, 0);
+	CHECK_EQ(a.u.lookup_foreign_page.bfn, b.u.lookup_foreign_page.bfn);
+	CHECK(a.u.lookup_foreign_page.bfn >> 47);
+	CHECK(!(a.u.lookup_foreign_page.bfn >> 48));
+	CHECK_EQ(fi(m, a.u.lookup_foreign_page.bfn - W).refs, 2);
+	/* A BFN with bit 48 set is no lookup's, whatever its low bits. */
+	CHECK_EQ(run1(m, op_unmapf(a.u.lookup_foreign_page.bfn | (1ull << 48),
+				   1, 0)), -ENOENT);
+	CHECK_EQ(run1(m, op_unmapf(a.u.lookup_foreign_page.bfn, 1, 0)), 0);
+	CHECK_EQ(run1(m, op_unmapf(a.u.lookup_foreign_page.bfn, 2, 0)), 0);
+	CHECK_EQ(fi(m, a.u.lookup_foreign_page.bfn - W).refs, 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
+}
+
+/* The treap priority the code before the fix derived from the key. */
+static u32 old_prio(u64 key)
+{
+	u64 x = key ^ 0x5bd1e995ull;
+
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return (u32)(x >> 32);
+}
+
+/*
+ * Keys in [0, n) whose old priorities rise with the key: a longest
+ * increasing subsequence (patience sorting).  Inserted in any order, they
+ * made the old treap a path.
+ */
+static unsigned int adversarial_keys(u64 n, u64 *out)
+{
+	u32 *tail = calloc(n, sizeof(*tail));
+	u64 *tail_key = calloc(n, sizeof(*tail_key));
+	u64 *prev = calloc(n, sizeof(*prev)), k;
+	unsigned int len = 0, lo, hi, i;
+
 	for (k = 0; k < n; k++) {
-		u64 mfn = gfn + k;
-		int i = rfidx(mfn);
+		u32 p = old_prio(k);
 
-		if (mfn >= (1ull << r->c.mfn_bits))
-			return -EPERM;
-		if (r_xen(r, mfn)) {
-			r->ce[1]++;
-			return -EPERM;
+		for (lo = 0, hi = len; lo < hi;) {
+			unsigned int mid = (lo + hi) / 2;
+
+			if (tail[mid] < p)
+				lo = mid + 1;
+			else
+				hi = mid;
 		}
-		if (i >= 0 && r->f[i].owner == 0 && r->f[i].alloc) {
-			o = 0;
-		} else {
-			if (!r_map_all(r)) {
-				r->ce[4]++;
-				return -EPERM;
-			}
-			if (i >= 0 && r->f[i].owner == HVS_DOMID_FREE && !noref)
-				return -EPERM;
-			o = i >= 0 ? r->f[i].owner : HVS_DOMID_IO;
-		}
-		if (i >= 0 && r->f[i].pinned && (fl & IOMMU_OP_writeable) &&
-		    !noref)
-			return -EPERM;
-		if (k == 0)
-			owner = o;
-		else if (o != owner)
-			return -ENOSPC;
+		tail[lo] = p;
+		tail_key[lo] = k;
+		prev[k] = lo ? tail_key[lo - 1] : ~0ull;
+		if (lo == len)
+			len++;
 	}
-	if (r_table_overlap(r, bfn, n, false) || r_table_overlap(r, bfn, n, true))
-		return -EPERM;
-	if (r->live >= RMAXREC)
-		return -EIO;	/* max_records */
-	p = r_new_map(r);
-	p->bfn = bfn;
-	p->mfn = gfn;
-	p->gfn = owner == 0 ? r->f[rfidx(gfn)].gfn : gfn;
-	p->order = order;
-	p->kind = HVS_KIND_SELF;
-	p->perm = fl & RW;
-	p->domid = owner;
-	if (noref || owner == HVS_DOMID_IO)
-		p->refkind = HVS_REF_NONE;
-	else
-		p->refkind = (fl & IOMMU_OP_writeable) ? HVS_REF_RW : HVS_REF_RO;
-	r_commit(r, p);
-	return 0;
+	for (i = len, k = tail_key[len - 1]; i > 0; i--, k = prev[k])
+		out[i - 1] = k;
+	free(tail);
+	free(tail_key);
+	free(prev);
+	return len;
 }
 
-static void r_remove(struct ref *r, struct rmap *p)
+static unsigned int ilog2_up(u64 n)
 {
-	struct rstale *s = &r->st[r->nst++];
+	unsigned int l = 0;
 
-	s->bfn = p->bfn;
-	s->mfn = p->mfn;
-	s->order = p->order;
-	s->refkind = p->refkind;
-	s->def = false;
-	r_drop_map(r, p);
+	while ((1ull << l) < n)
+		l++;
+	return l;
 }
 
-static int r_unmap_page(struct ref *r, struct pv_iommu_op *op)
+UNIT_TEST(treap_depth_bounded_for_adversarial_keys)
 {
-	unsigned int fl = op->flags, order = IOMMU_page_order(fl);
-	u64 bfn = op->u.unmap_page.bfn, n;
-	struct rmap *p;
+	static u64 keys[1 << 16];
+	struct hvs_model *m = mk();
+	unsigned int n = adversarial_keys(1 << 16, keys), i, bad = 0;
+	unsigned int bound = 4 * ilog2_up(n) + 8;
 
-	if ((fl & ~IOMMU_unmap_page_in_flags) || op->u.unmap_page._pad[0] ||
-	    op->u.unmap_page._pad[1])
-		r->ce[0]++;
-	if (order > r->c.max_order)
-		return -ENOSPC;
-	n = 1ull << order;
-	if (bfn % n)
-		return -ENOSPC;
-	if (!r_fits(bfn, n, r->c.bfn_bits))
-		return -EIO;
-	p = r_table_at(r, bfn);
-	if (!p)
-		return r_table_overlap(r, bfn, n, false) ? -ENOSPC : -ENOENT;
-	if (p->kind != HVS_KIND_SELF)
-		return -ENOENT;
-	if (p->bfn != bfn || p->order != order)
-		return -ENOSPC;
-	r_remove(r, p);
-	return 0;
+	CHECK(n > 300);
+	/* Descending too: the worst order for a key-derived treap. */
+	for (i = n; i > 0; i--)
+		bad += run1(m, op_map(keys[i - 1], 0x80000, RW)) != 0;
+	CHECK_EQ(bad, 0);
+	fprintf(stderr, "  %u adversarial keys: table depth %u, holes depth %u (bound %u)\n",
+		n, hvs_tree_depth(m, HVS_TREE_TABLE),
+		hvs_tree_depth(m, HVS_TREE_HOLES), bound);
+	CHECK(hvs_tree_depth(m, HVS_TREE_TABLE) <= bound);
+	CHECK(hvs_tree_depth(m, HVS_TREE_HOLES) <= bound);
+	for (i = 0; i < n; i++)
+		bad += run1(m, op_unmap(keys[i], 0)) != 0;
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(hvs_tree_depth(m, HVS_TREE_TABLE), 0);
+	/* A sequential run of 20000 keys, ascending. */
+	for (i = 0; i < 20000; i++)
+		bad += run1(m, op_map(0x100000 + i, 0x80000, RW)) != 0;
+	CHECK_EQ(bad, 0);
+	CHECK(hvs_tree_depth(m, HVS_TREE_TABLE) <= 4 * ilog2_up(20000) + 8);
+	hvs_model_destroy(m);
 }
 
-static int r_target(struct ref *r, unsigned int domid, unsigned int ios,
-		    struct rdom **dp)
+UNIT_TEST(max_order_fixed_while_mapped)
 {
-	struct rdom *d;
-	struct rios *io;
+	struct hvs_model *m = mk();
 
-	if (domid == HVS_DOMID_SELF || domid == 0) {
-		r->ce[3]++;
-		return -EPERM;
-	}
-	d = r_dom(r, domid);
-	if (!d || d->dying)
-		return -ENXIO;
-	if (!r->c.hardware_domain && !d->target) {
-		r->ce[3]++;
-		return -EPERM;
-	}
-	io = r_ios(d, ios);
-	if (!io || !io->live)
-		return -ENODEV;
-	*dp = d;
-	return 0;
+	CHECK_EQ(run1(m, op_map(512, 0, RW | ORD(6))), 0);
+	/* Lowering it would strand the order-6 entry: refused. */
+	CHECK_EQ(ctl(m, "set max_order 0"), -EBUSY);
+	CHECK_EQ(ctl(m, "set max_order 9"), 0);	/* unchanged: fine */
+	CHECK_EQ(hvs_config_get(m)->max_order, 9);
+	CHECK_EQ(run1(m, op_unmap(512, ORD(6))), 0);
+	CHECK_EQ(ctl(m, "set max_order 0"), 0);
+	CHECK_EQ(run1(m, op_map(512, 0, RW | ORD(1))), -ENOSPC);
+	CHECK_EQ(run1(m, op_q()), 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
 }
 
-static int r_map_foreign(struct ref *r, struct pv_iommu_op *op)
-{
-	unsigned int fl = op->flags, order = IOMMU_page_order(fl);
-	u64 bfn = op->u.map_foreign_page.bfn, gfn = op->u.map_foreign_page.gfn;
-	unsigned int ios = op->u.map_foreign_page.ioserver, perm = fl & RW;
-	struct rdom *d;
-	struct rmap *p;
-	u64 n, k, mfn;
-	int st;
+/* ---- the caller's reservation, P2M and grant mappings ------------------ */
 
-	if ((fl & ~IOMMU_map_foreign_in_flags) || op->u.map_foreign_page._pad)
-		r->ce[0]++;
-	if (!r_map_cap(r))
-		return -EPERM;
-	st = r_target(r, op->u.map_foreign_page.domid, ios, &d);
-	if (st)
-		return st;
-	if (order > r->c.max_order)
-		return -ENOSPC;
-	n = 1ull << order;
-	if ((bfn % n) || (gfn % n))
-		return -ENOSPC;
-	if (!perm)
-		return -EIO;
-	if (!r_fits(bfn, n, r->c.bfn_bits))
-		return -EIO;
-	if (bfn < R_RMRR + 4 && R_RMRR < bfn + n) {
-		r->ce[2]++;
-		return -EACCES;
-	}
-	if (gfn >= d->nr || n > d->nr - gfn)
-		return -ENXIO;
-	for (k = 0; k < n; k++)
-		if (d->p2m[gfn + k] == HVS_INVALID)
-			return -ENXIO;
-	mfn = d->p2m[gfn];
-	if (mfn % n)
-		return -ENOSPC;
-	for (k = 1; k < n; k++)
-		if (d->p2m[gfn + k] != mfn + k)
-			return -ENOSPC;
-	p = r_table_at(r, bfn);
-	if (p && p->kind == HVS_KIND_FOREIGN && p->bfn == bfn &&
-	    p->order == order && p->mfn == mfn && p->domid == d->domid &&
-	    p->ios == ios && p->perm == perm && !p->swapped &&
-	    p->swap == !!(fl & SWAP))
-		return 0;
-	if (r_table_overlap(r, bfn, n, false) || r_table_overlap(r, bfn, n, true))
-		return -EPERM;
-	if (r->live >= RMAXREC)
-		return -EIO;
-	p = r_new_map(r);
-	p->bfn = bfn;
-	p->mfn = mfn;
-	p->gfn = gfn;
-	p->order = order;
-	p->kind = HVS_KIND_FOREIGN;
-	p->perm = perm;
-	p->domid = d->domid;
-	p->ios = ios;
-	p->swap = fl & SWAP;
-	p->refkind = (fl & IOMMU_OP_writeable) ? HVS_REF_RW : HVS_REF_RO;
-	r_commit(r, p);
-	return 0;
+static long resv(struct hvs_model *m, unsigned int op, unsigned long *f,
+		 unsigned int n)
+{
+	return hvs_reservation(m, op, f, n);
 }
 
-static int r_lookup(struct ref *r, struct pv_iommu_op *op)
+UNIT_TEST(reservation_decrease_of_a_mapped_frame_is_caught)
 {
-	unsigned int ios = op->u.lookup_foreign_page.ioserver, i;
-	u64 gfn = op->u.lookup_foreign_page.gfn, mfn, bfn = HVS_INVALID, chk;
-	bool untr = !r->c.iommu || r->c.passthrough;
-	struct rdom *d;
-	struct rmap *p;
-	int st;
+	struct hvs_model *m = mk();
+	unsigned long f[3];
+	struct pv_iommu_op op;
+	struct obuf o;
 
-	if (op->flags || op->u.lookup_foreign_page._pad)
-		r->ce[0]++;
-	st = r_target(r, op->u.lookup_foreign_page.domid, ios, &d);
-	if (st)
-		return st;
-	if (gfn >= d->nr || d->p2m[gfn] == HVS_INVALID)
-		return -ENXIO;
-	mfn = d->p2m[gfn];
-	if (untr || r->c.default_map == HVS_DEFMAP_IDENTITY)
-		bfn = mfn;
-	else if (r->c.default_map == HVS_DEFMAP_WINDOW)
-		bfn = mfn + r->c.window_offset;
-	if (!untr && bfn != HVS_INVALID &&
-	    (!r_fits(bfn, 1, r->c.bfn_bits) || !r_default(r, bfn, &chk) ||
-	     chk != mfn))
-		bfn = HVS_INVALID;
-	if (bfn == HVS_INVALID) {
-		struct rmap *best = NULL;
-
-		for (i = 0; i < r->nmaps; i++) {
-			p = &r->maps[i];
-			if (p->used && p->kind == HVS_KIND_FOREIGN &&
-			    !p->swapped && p->domid == d->domid &&
-			    p->ios == ios && r_covers(p->mfn, p->order, mfn) &&
-			    (!best || p->bfn < best->bfn))
-				best = p;
-		}
-		if (!best)
-			return -ENOENT;
-		op->u.lookup_foreign_page.bfn = best->bfn + (mfn - best->mfn);
-		op->flags = best->perm;
-		return 0;
-	}
-	op->u.lookup_foreign_page.bfn = bfn;
-	op->flags = RW;
-	for (i = 0; i < r->nmaps; i++)
-		if (r->maps[i].used && r->maps[i].kind == HVS_KIND_LOOKUP &&
-		    r->maps[i].bfn == bfn && r->maps[i].ios == ios)
-			return 0;
-	if (r->live >= RMAXREC)
-		return -ENOENT;
-	p = r_new_map(r);
-	p->bfn = bfn;
-	p->mfn = mfn;
-	p->gfn = gfn;
-	p->kind = HVS_KIND_LOOKUP;
-	p->perm = RW;
-	p->domid = d->domid;
-	p->ios = ios;
-	p->refkind = HVS_REF_RO;
-	return 0;
+	/* Given back while its IOMMU mapping still holds it. */
+	CHECK_EQ(run1(m, op_map(5, 5, RW)), 0);
+	CHECK_EQ(hvs_p2m_set(m, 5, HVS_INVALID), 0);
+	f[0] = 5;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 1);
+	CHECK_EQ(hvs_pfn_to_gfn(m, 5), HVS_INVALID);
+	CHECK_EQ(fi(m, 5).owner, 0);
+	CHECK_EQ(fi(m, 5).allocated, false);
+	CHECK_EQ(audit(m, &o), 1);
+	CHECK(ob_has(&o, "released mfn 0x5 still held by 1 mapping refs"));
+	CHECK(ob_has(&o, "total zombies 1 baseline 0 DIFF"));
+	CHECK_EQ(run1(m, op_unmap(5, 0)), 0);
+	CHECK_EQ(fi(m, 5).owner, HVS_DOMID_FREE);
+	CHECK(audit_clean(m));
+	/* No reference, still mapped: freed while mapped. */
+	CHECK_EQ(run1(m, op_map(6, 6, RW | NOREF)), 0);
+	CHECK_EQ(hvs_p2m_set(m, 6, HVS_INVALID), 0);
+	f[0] = 6;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 1);
+	CHECK(ob_has(&o, "") && audit(m, &o) == 2);
+	CHECK(ob_has(&o, "event freed_while_mapped mfn 0x6"));
+	CHECK_EQ(run1(m, op_unmap(6, 0)), 0);
+	CHECK_EQ(ctl(m, "clear_errors"), 0);
+	CHECK(audit_clean(m));
+	/* Unmapped but not flushed: freed while in the IOTLB. */
+	CHECK_EQ(run1(m, op_map(7, 7, RW | NOREF)), 0);
+	op = op_unmap(7, 0);
+	CHECK_EQ(hvs_op_one(m, &op), 0);
+	CHECK_EQ(hvs_p2m_set(m, 7, HVS_INVALID), 0);
+	f[0] = 7;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 1);
+	audit(m, &o);
+	CHECK(ob_has(&o, "event freed_while_in_iotlb mfn 0x7 bfn 0x7"));
+	hvs_flush(m);
+	CHECK_EQ(ctl(m, "clear_errors"), 0);
+	CHECK(audit_clean(m));
+	/* Unmapped and flushed first (the right order): clean. */
+	CHECK_EQ(run1(m, op_map(8, 8, RW)), 0);
+	CHECK_EQ(run1(m, op_unmap(8, 0)), 0);
+	CHECK_EQ(hvs_p2m_set(m, 8, HVS_INVALID), 0);
+	f[0] = 8;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 1);
+	CHECK(audit_clean(m));
+	/* Stops at the first frame that is not the caller's own. */
+	CHECK_EQ(hvs_p2m_set(m, 9, HVS_INVALID), 0);
+	CHECK_EQ(hvs_p2m_set(m, 10, HVS_INVALID), 0);
+	f[0] = 9;
+	f[1] = POOL0;
+	f[2] = 10;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 3), 1);
+	f[0] = 9;		/* given back already */
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 0);
+	CHECK_EQ(ctl(m, "pin 11"), 0);
+	f[0] = 11;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 0);	/* a page table */
+	CHECK_EQ(ctl(m, "unpin 11"), 0);
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, NULL, 1), -EFAULT);
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, HVS_MAX_OPS + 1), -EINVAL);
+	CHECK_EQ(resv(m, 7, f, 1), -EINVAL);
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 0), 0);
+	CHECK_EQ(cnt(m, "resv_decrease_frames"), 5);
+	CHECK_EQ(cnt(m, "resv_decrease"), 7);
+	/* pfn 10's P2M is invalid but its frame is allocated: M2P disagrees. */
+	audit(m, &o);
+	CHECK(ob_has(&o, "M2P of mfn 0xa (dom 0 gfn 0xa) disagrees with the P2M"));
+	CHECK_EQ(hvs_p2m_set(m, 10, 10), 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
 }
 
-static int r_unmap_foreign(struct ref *r, struct pv_iommu_op *op)
+UNIT_TEST(reservation_populate_and_p2m_set)
 {
-	unsigned int fl = op->flags, order = IOMMU_page_order(fl), i;
-	unsigned int ios = op->u.unmap_foreign_page.ioserver;
-	u64 bfn = op->u.unmap_foreign_page.bfn;
-	struct rmap *p;
+	struct hvs_model *m = mk();
+	unsigned long f[3];
+	struct obuf o;
 
-	if ((fl & ~IOMMU_unmap_foreign_in_flags) ||
-	    op->u.unmap_foreign_page._pad0 || op->u.unmap_foreign_page._pad1 ||
-	    op->u.unmap_foreign_page._pad2)
-		r->ce[0]++;
-	if (order > r->c.max_order || (bfn % (1ull << order)))
-		return -ENOENT;
-	p = r_table_at(r, bfn);
-	if (p && p->kind == HVS_KIND_FOREIGN && p->bfn == bfn &&
-	    p->ios == ios && p->order == order) {
-		r_remove(r, p);
-		return 0;
-	}
-	if (order)
-		return -ENOENT;
-	for (i = 0; i < r->nmaps; i++) {
-		p = &r->maps[i];
-		if (p->used && p->kind == HVS_KIND_LOOKUP && p->bfn == bfn &&
-		    p->ios == ios) {
-			u64 mfn = p->mfn;
-
-			r_drop_map(r, p);
-			r_maybe_free(r, mfn);
-			r_reap_domains(r);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	CHECK_EQ(hvs_p2m_set(m, 20, HVS_INVALID), 0);
+	CHECK_EQ(hvs_p2m_set(m, 21, HVS_INVALID), 0);
+	f[0] = 20;
+	f[1] = 21;
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 2), 2);
+	CHECK(audit_clean(m));
+	/* Frame 21 is held back (Xen's now): pfn 21 gets a pool frame. */
+	CHECK_EQ(ctl(m, "xen_range 21 1"), 0);
+	f[0] = 20;
+	f[1] = 21;
+	f[2] = D0PAGES;		/* beyond the caller's P2M: stops there */
+	CHECK_EQ(resv(m, HVS_RESV_POPULATE, f, 3), 2);
+	CHECK_EQ(f[0], 20);		/* the frame it had, free again */
+	CHECK_EQ(f[1], POOL0);	/* the lowest free pool frame */
+	CHECK_EQ(fi(m, POOL0).owner, 0);
+	CHECK_EQ(fi(m, POOL0).gfn, 21);
+	/* The P2M is the guest's business: not entered yet. */
+	CHECK_EQ(hvs_pfn_to_gfn(m, 20), HVS_INVALID);
+	audit(m, &o);
+	CHECK(ob_has(&o, "M2P of mfn 0x14 (dom 0 gfn 0x14) disagrees with the P2M"));
+	CHECK(ob_has(&o, "violations: 2"));
+	CHECK_EQ(hvs_p2m_set(m, 20, 20), 0);
+	CHECK_EQ(hvs_p2m_set(m, 21, POOL0), 0);
+	CHECK_EQ(hvs_pfn_to_gfn(m, 21), POOL0);
+	CHECK(audit_clean(m));
+	/* The new frame maps like any of the caller's pages. */
+	CHECK_EQ(run1(m, op_map(21, POOL0, RW)), 0);
+	CHECK_EQ(fi(m, POOL0).refs, 1);
+	CHECK_EQ(run1(m, op_unmap(21, 0)), 0);
+	CHECK_EQ(cnt(m, "resv_populate_frames"), 2);
+	CHECK_EQ(cnt(m, "p2m_sets"), 4);
+	/* p2m_set's own checks. */
+	CHECK_EQ(hvs_p2m_set(m, D0PAGES, HVS_INVALID), -EINVAL);
+	CHECK_EQ(hvs_p2m_set(m, 3, POOL0 + 1), -EPERM);	/* free */
+	CHECK_EQ(hvs_p2m_set(m, 3, XEN0), -EPERM);
+	CHECK_EQ(hvs_p2m_set(m, 3, 1ull << 40), -EPERM);
+	CHECK_EQ(ctl(m, "p2m_set 3 invalid"), 0);
+	CHECK_EQ(hvs_pfn_to_gfn(m, 3), HVS_INVALID);
+	CHECK_EQ(ctl(m, "p2m_set 3 3"), 0);
+	CHECK_EQ(ctl(m, "p2m_set 3 x"), -EINVAL);
+	CHECK_EQ(ctl(m, "p2m_set 3 0xffffffffffffffff"), -EINVAL);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
 }
 
-static int r_op(struct ref *r, struct pv_iommu_op *op)
+UNIT_TEST(grant_mappings_into_the_callers_pfns)
 {
-	switch (op->subop_id) {
-	case IOMMUOP_query_caps:
-		if (op->flags || op->u.query_caps._pad[0] ||
-		    op->u.query_caps._pad[1])
-			r->ce[0]++;
-		op->flags = 0;
-		if (r_map_cap(r))
-			op->flags = IOMMU_QUERY_map_cap | ORD(r->c.max_order) |
-				    (r_map_all(r) ? IOMMU_QUERY_map_all_gfns : 0);
-		op->u.query_caps.offset =
-			r->c.default_map == HVS_DEFMAP_WINDOW ?
-			r->c.window_offset : 0;
-		return 0;
-	case IOMMUOP_map_page:
-		return r_map_page(r, op);
-	case IOMMUOP_unmap_page:
-		return r_unmap_page(r, op);
-	case IOMMUOP_map_foreign_page:
-		return r_map_foreign(r, op);
-	case IOMMUOP_lookup_foreign_page:
-		return r_lookup(r, op);
-	case IOMMUOP_unmap_foreign_page:
-		return r_unmap_foreign(r, op);
-	}
-	return -ENODEV;
+	struct hvs_model *m = mk_foreign();
+	const u64 beyond = 0x100000;
+	u64 g3 = p2m_of(m, 3, 2), g4 = g3 + 1;
+	unsigned long f[1] = { 30 };
+	struct obuf o;
+
+	CHECK_EQ(hvs_p2m_set(m, 30, HVS_INVALID), 0);
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 1);
+	CHECK_EQ(hvs_grant_map(m, 2, 3, 30), 0);
+	CHECK_EQ(hvs_pfn_to_gfn(m, 30), g3 | HVS_GFN_FOREIGN);
+	CHECK_EQ(fi(m, g3).refs, 1);
+	/* Reachable at its default-map BFN, never at BFN = pfn. */
+	CHECK_EQ(xl(m, g3).mfn, g3);
+	CHECK(xl(m, 30).mfn != g3);
+	/* Beyond the caller's RAM (unpopulated space). */
+	CHECK_EQ(hvs_pfn_to_gfn(m, beyond), beyond);
+	CHECK_EQ(ctl(m, "grant_map 2 4 0x%llx", (unsigned long long)beyond), 0);
+	CHECK_EQ(hvs_pfn_to_gfn(m, beyond), g4 | HVS_GFN_FOREIGN);
+	CHECK_EQ(hvs_pfn_to_gfn(m, beyond + 1), beyond + 1);
+	audit(m, &o);
+	CHECK(ob_has(&o, "total grants 2 baseline 0 DIFF"));
+	CHECK(ob_has(&o, "violations: 0"));
+	/* Errors. */
+	CHECK_EQ(hvs_grant_map(m, 9, 3, 31 + 64), -ENXIO);
+	CHECK_EQ(hvs_grant_map(m, 2, 8, beyond + 2), -ENXIO);
+	CHECK_EQ(hvs_grant_map(m, 2, 5, 31), -EBUSY);	/* populated */
+	CHECK_EQ(hvs_grant_map(m, 2, 5, 30), -EBUSY);	/* granted */
+	CHECK_EQ(hvs_grant_map(m, 2, 5, beyond), -EBUSY);
+	CHECK_EQ(hvs_grant_map(m, 0, 5, beyond + 2), -EINVAL);
+	CHECK_EQ(hvs_grant_map(m, HVS_DOMID_SELF, 5, beyond + 2), -EINVAL);
+	CHECK_EQ(hvs_grant_map(m, 2, 5, 1ull << 40), -EINVAL);
+	CHECK_EQ(hvs_p2m_set(m, 30, 31), -EBUSY);
+	CHECK_EQ(ctl(m, "balloon_out 0 30"), -EBUSY);
+	CHECK_EQ(ctl(m, "pin 30"), -ENOENT);
+	/* The granting guest balloons the page out: the grant holds it. */
+	CHECK_EQ(ctl(m, "balloon_out 2 3"), 0);
+	CHECK_EQ(fi(m, g3).owner, 2);
+	CHECK_EQ(fi(m, g3).allocated, false);
+	CHECK_EQ(hvs_grant_unmap(m, 30), 0);
+	CHECK_EQ(fi(m, g3).owner, HVS_DOMID_FREE);
+	CHECK_EQ(hvs_pfn_to_gfn(m, 30), HVS_INVALID);	/* as before */
+	CHECK_EQ(hvs_grant_unmap(m, 30), -ENOENT);
+	CHECK_EQ(ctl(m, "grant_unmap 0x%llx", (unsigned long long)beyond), 0);
+	CHECK_EQ(hvs_pfn_to_gfn(m, beyond), beyond);
+	CHECK_EQ(cnt(m, "grant_maps"), 2);
+	CHECK_EQ(cnt(m, "grant_unmaps"), 2);
+	/* Repopulate the caller's pfn: the ledger is back at its baseline. */
+	f[0] = 30;
+	CHECK_EQ(resv(m, HVS_RESV_POPULATE, f, 1), 1);
+	CHECK_EQ(hvs_p2m_set(m, 30, f[0]), 0);
+	CHECK(audit_clean(m));
+	/* A destroyed domain lives on while a grant holds its page. */
+	CHECK_EQ(hvs_grant_map(m, 3, 0, beyond + 7), 0);
+	CHECK_EQ(ctl(m, "domain_destroy 3"), 0);
+	CHECK_EQ(hvs_grant_map(m, 3, 1, beyond + 8), -ENXIO);
+	CHECK_EQ(hvs_grant_unmap(m, beyond + 7), 0);
+	CHECK_EQ(ctl(m, "domain_create 3 4"), 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
 }
 
-/* The hypercall, as Documentation/hvstub.rst describes it. */
-static long r_hypercall(struct ref *r, struct pv_iommu_op *ops,
-			unsigned int count)
+UNIT_TEST(grant_reachable_through_the_window_not_one_to_one)
 {
-	unsigned int i;
-
-	if (r->c.disabled || (!r->c.hardware_domain && r->c.nonhw_enosys))
-		return -ENOSYS;
-	if ((int)count < 0)
-		return -EINVAL;
-	if (!count)
-		return 0;
-	if (r->ft.call_err) {
-		long e = r->ft.call_err;
-
-		r->ft.call_err = 0;
-		return e;
-	}
-	for (i = 0; i < count; i++) {
-		struct pv_iommu_op op;
-		int st;
-
-		if (r->ft.pre_at == (int)i) {
-			r->ft.pre_at = -1;
-			break;
-		}
-		if (r->ft.cont_at == (int)i) {
-			r->ft.cont_at = -1;
-			r_flush(r);
-		}
-		if (r->ft.op_at == (int)i) {
-			r->ft.op_at = -1;
-			ops[i].status = r->ft.op_err;
-			continue;
-		}
-		op = ops[i];
-		st = r_op(r, &op);
-		ops[i].status = st;
-		if (op.subop_id == IOMMUOP_query_caps) {
-			ops[i].flags = op.flags;
-			ops[i].u.query_caps.offset = op.u.query_caps.offset;
-		} else if (op.subop_id == IOMMUOP_lookup_foreign_page && !st) {
-			ops[i].flags = op.flags;
-			ops[i].u.lookup_foreign_page.bfn =
-				op.u.lookup_foreign_page.bfn;
-		}
-	}
-	if (r->ft.flush_skip)
-		r->ft.flush_skip = false;
-	else
-		r_flush(r);
-	return 0;
-}
-
-/* ---- reference commands ------------------------------------------------- */
-
-static u64 r_pool_find(struct ref *r, u64 n, bool contig, u64 align)
-{
-	u64 i, run = 0;
-
-	for (i = 0; i < POOLF; i++) {
-		u64 mfn = POOL0 + i;
-
-		if (r->f[rfidx(mfn)].owner != HVS_DOMID_FREE) {
-			run = 0;
-			continue;
-		}
-		if (!contig)
-			return mfn;
-		if (!run && (mfn & (align - 1)))
-			continue;
-		if (++run == n)
-			return mfn - n + 1;
-	}
-	return HVS_INVALID;
-}
-
-static void r_assign(struct ref *r, unsigned int domid, u64 gfn, u64 mfn)
-{
-	struct rframe *f = &r->f[rfidx(mfn)];
-
-	f->owner = domid;
-	f->alloc = true;
-	f->pinned = false;
-	f->gfn = gfn;
-}
-
-static int r_domain_create(struct ref *r, unsigned int domid, u64 nr,
-			   bool target, bool contig)
-{
-	struct rdom *d = NULL;
-	u64 i, base = 0, align = 1, freecnt = 0;
-
-	if (r_dom(r, domid))
-		return -EEXIST;
-	for (i = 0; i < RDOMS; i++)
-		if (!r->d[i].used) {
-			d = &r->d[i];
-			break;
-		}
-	if (contig) {
-		while (align < nr)
-			align <<= 1;
-		base = r_pool_find(r, nr, true, align);
-		if (base == HVS_INVALID)
-			return -ENOMEM;
-	} else {
-		for (i = 0; i < POOLF; i++)
-			if (r->f[rfidx(POOL0 + i)].owner == HVS_DOMID_FREE)
-				freecnt++;
-		if (freecnt < nr)
-			return -ENOMEM;
-	}
-	memset(d, 0, sizeof(*d));
-	d->used = true;
-	d->domid = domid;
-	d->nr = nr;
-	d->target = target;
-	for (i = 0; i < nr; i++) {
-		u64 gfn = contig ? i : nr - 1 - i;
-		u64 mfn = contig ? base + i : r_pool_find(r, 1, false, 1);
-
-		r_assign(r, domid, gfn, mfn);
-		d->p2m[gfn] = mfn;
-		d->orig[gfn] = mfn;
-	}
-	return 0;
-}
-
-static void r_release(struct ref *r, u64 *p2m, u64 gfn)
-{
-	u64 mfn = p2m[gfn];
-	struct rframe *f = &r->f[rfidx(mfn)];
-
-	p2m[gfn] = HVS_INVALID;
-	f->alloc = false;
-	f->pinned = false;
-	f->gfn = HVS_INVALID;
-	r_maybe_free(r, mfn);
-}
-
-static void r_notify(struct ref *r, struct rdom *d, unsigned int ios, u64 bfn)
-{
-	struct rios *io = r_ios(d, ios);
-
-	if (!io || !io->live || io->qn == RQ) {
-		r->lost++;
-		return;
-	}
-	io->q[io->qn++] = bfn;
-}
-
-static int r_balloon(struct ref *r, unsigned int domid, u64 gfn)
-{
-	struct rdom *d = domid ? r_dom(r, domid) : NULL;
-	u64 *p2m = domid ? (d ? d->p2m : NULL) : r->d0p2m;
-	u64 nr = domid ? (d ? d->nr : 0) : D0PAGES, mfn;
-	unsigned int i, aff = 0, swp = 0;
-
-	if (!p2m)
-		return -ENOENT;
-	if (d && d->dying)
-		return -EBUSY;
-	if (gfn >= nr)
-		return -EINVAL;
-	mfn = p2m[gfn];
-	if (mfn == HVS_INVALID)
-		return -ENOENT;
-	if (r->f[rfidx(mfn)].pinned)
-		return -EBUSY;
-	if (domid) {
-		for (i = 0; i < r->nmaps; i++) {
-			struct rmap *p = &r->maps[i];
-
-			if (!p->used || p->kind == HVS_KIND_SELF || p->swapped ||
-			    p->domid != domid || !r_covers(p->mfn, p->order, mfn))
-				continue;
-			aff++;
-			if (p->kind == HVS_KIND_FOREIGN && p->swap && !p->order)
-				swp++;
-			r_notify(r, d, p->ios, p->bfn + (mfn - p->mfn));
-		}
-		if (aff && aff == swp) {
-			for (i = 0; i < r->nmaps; i++) {
-				struct rmap *p = &r->maps[i];
-				struct rstale *s;
-
-				if (!p->used || p->kind != HVS_KIND_FOREIGN ||
-				    p->swapped || p->domid != domid ||
-				    !r_covers(p->mfn, p->order, mfn))
-					continue;
-				s = &r->st[r->nst++];
-				s->bfn = p->bfn;
-				s->mfn = p->mfn;
-				s->order = p->order;
-				s->refkind = p->refkind;
-				s->def = false;
-				p->swapped = true;
-				p->refkind = HVS_REF_NONE;
-				p->mfn = SCRATCH;
-			}
-			r_flush(r);
-		}
-	}
-	r_release(r, p2m, gfn);
-	r_reap_domains(r);
-	return 0;
-}
-
-static int r_populate(struct ref *r, unsigned int domid, u64 gfn)
-{
-	struct rdom *d = domid ? r_dom(r, domid) : NULL;
-	u64 *p2m = domid ? (d ? d->p2m : NULL) : r->d0p2m;
-	u64 nr = domid ? (d ? d->nr : 0) : D0PAGES, mfn;
-
-	if (!p2m)
-		return -ENOENT;
-	if (d && d->dying)
-		return -EBUSY;
-	if (gfn >= nr)
-		return -EINVAL;
-	if (p2m[gfn] != HVS_INVALID)
-		return -EEXIST;
-	mfn = domid ? d->orig[gfn] : gfn;
-	if (r->f[rfidx(mfn)].owner != HVS_DOMID_FREE)
-		mfn = r_pool_find(r, 1, false, 1);
-	if (mfn == HVS_INVALID)
-		return -ENOMEM;
-	r_assign(r, domid, gfn, mfn);
-	p2m[gfn] = mfn;
-	return 0;
-}
-
-static int r_destroy(struct ref *r, unsigned int domid)
-{
-	struct rdom *d = r_dom(r, domid);
-	unsigned int i;
+	struct hvs_model *m = mk();
+	unsigned long f[1] = { 40 };
+	struct hvs_xlate x;
 	u64 g;
 
-	if (!d)
-		return -ENOENT;
-	if (d->dying)
-		return -EBUSY;
-	for (i = 0; i < RIOS; i++) {
-		d->ios[i].live = false;
-		d->ios[i].qn = 0;
-	}
-	for (g = 0; g < d->nr; g++)
-		if (d->p2m[g] != HVS_INVALID)
-			r_release(r, d->p2m, g);
-	d->dying = true;
-	r_reap_domains(r);
-	return 0;
+	CHECK_EQ(ctl(m, "set default_map window"), 0);
+	CHECK_EQ(ctl(m, "set window_offset 0x10000"), 0);
+	CHECK_EQ(ctl(m, "domain_create 2 4 contig"), 0);
+	CHECK_EQ(ctl(m, "ioserver_create 2 1"), 0);
+	g = p2m_of(m, 2, 2) - 0x10000;
+	/* The premap's 1:1 entry of pfn 40, unmapped before ballooning. */
+	CHECK_EQ(run1(m, op_map(40, 40, RW)), 0);
+	CHECK_EQ(run1(m, op_unmap(40, 0)), 0);
+	CHECK_EQ(hvs_p2m_set(m, 40, HVS_INVALID), 0);
+	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 1);
+	CHECK_EQ(ctl(m, "grant_map 2 2 40"), 0);
+	x = xl(m, g + 0x10000);
+	CHECK_EQ(x.src, HVS_XS_DEFAULT);
+	CHECK_EQ(x.mfn, g);
+	CHECK_EQ(xl(m, 40).src, HVS_XS_NONE);
+	CHECK_EQ(ctl(m, "grant_unmap 40"), 0);
+	f[0] = 40;
+	CHECK_EQ(resv(m, HVS_RESV_POPULATE, f, 1), 1);
+	CHECK_EQ(hvs_p2m_set(m, 40, f[0]), 0);
+	CHECK(audit_clean(m));
+	hvs_model_destroy(m);
 }
 
-static int r_pin(struct ref *r, u64 pfn, bool pin)
+UNIT_TEST(real_p2m_refuses_guest_p2m_writes)
 {
-	struct rframe *f;
-	u32 refs, wrefs;
+	static const u64 p2m[4] = { 7, 6, HVS_INVALID, 4 };
+	struct hvs_layout lay = {
+		.dom0_pages = 4, .p2m = p2m, .p2m_mode = HVS_P2M_REAL,
+		.xen_frames = XENF, .pool_frames = POOLF,
+	};
+	struct hvs_config cfg;
+	struct hvs_model *m;
+	int err;
 
-	if (pfn >= D0PAGES || r->d0p2m[pfn] == HVS_INVALID)
-		return -ENOENT;
-	f = &r->f[rfidx(r->d0p2m[pfn])];
-	if (!pin) {
-		if (!f->pinned)
-			return -EINVAL;
-		f->pinned = false;
-		return 0;
-	}
-	if (f->pinned)
-		return -EEXIST;
-	r_refs(r, r->d0p2m[pfn], &refs, &wrefs);
-	if (wrefs)
-		return -EBUSY;
-	f->pinned = true;
-	return 0;
+	hvs_config_default(&cfg);
+	m = hvs_model_create(&t_env, &cfg, &lay, &err);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK_EQ(hvs_pfn_to_gfn(m, 0), 7);
+	CHECK_EQ(hvs_p2m_set(m, 2, HVS_INVALID), -EOPNOTSUPP);
+	CHECK_EQ(ctl(m, "domain_create 2 2"), 0);
+	CHECK_EQ(hvs_grant_map(m, 2, 0, 2), -EOPNOTSUPP);
+	CHECK_EQ(hvs_grant_unmap(m, 2), -EOPNOTSUPP);
+	hvs_model_destroy(m);
 }
 
-static void r_init(struct ref *r, const struct hvs_config *c)
-{
-	unsigned int i;
+/* ---- the random test against the reference -------------------------------
+ *
+ * The reference is tests/qemu/guest/hvstub_ref.h (brute force: flat arrays,
+ * linear scans), shared with the in-guest program.  Each step is a random
+ * hypercall (garbage ops, NULL / short / misaligned buffers, bad counts) or
+ * command (ballooning, domains, ioservers, pins, faults, pmem reports, Xen
+ * and RMRR ranges, knobs, and now and then a drain followed by a change of
+ * the fixed knobs: default map, window, widths, max order), run on both;
+ * returns, statuses, OUT fields, frames, translations, ledger, counters,
+ * invalidates and the audit's violation count must agree.
+ */
 
-	memset(r, 0, offsetof(struct ref, ce));
-	memset(r->ce, 0, sizeof(r->ce));
-	r->ve = 0;
-	r->lost = 0;
-	r->maps = calloc(RMAPS, sizeof(*r->maps));
-	r->c = *c;
-	for (i = 0; i < RNF; i++) {
-		r->f[i].owner = HVS_DOMID_FREE;
-		r->f[i].gfn = HVS_INVALID;
-	}
-	for (i = 0; i < D0PAGES; i++) {
-		r_assign(r, 0, i, i);
-		r->d0p2m[i] = i;
-	}
-	for (i = 0; i <= XENF; i++)
-		r->f[rfidx(XEN0 + i)].owner = HVS_DOMID_XEN;
-	r->ft.op_at = -1;
-	r->ft.pre_at = -1;
-	r->ft.cont_at = -1;
-}
-
-/* ---- the random test ----------------------------------------------------- */
+#define RBFN		512
+#define RWIN		0x1000
+#define RDPAGES		16
+#define RMAXREC		600
+#define RPMEM0		0x10000ull	/* pmem regions (unmanaged frames) */
+#define RXEN0		0x20000ull	/* room for more Xen ranges */
+#define RT_MIN_OPS	1000000ull
 
 struct rt {
 	struct hvs_model *m;
@@ -2148,6 +1845,8 @@ struct rt {
 	u64 rng;
 	u64 ops;
 	u64 step;
+	u64 drains;
+	u64 hc_kinds[6];	/* normal, NULL, short, bad count, misaligned */
 	unsigned int failures;
 };
 
@@ -2169,6 +1868,8 @@ static bool chance(struct rt *t, unsigned int pct)
 	}								\
 	unit_failed_checks++;						\
 } while (0)
+
+static bool rt_trace;
 
 static unsigned int rt_order(struct rt *t)
 {
@@ -2192,7 +1893,7 @@ static u64 rt_align(struct rt *t, u64 v, unsigned int order)
 	return v;
 }
 
-static struct rmap *rt_pick_map(struct rt *t, int kind)
+static struct ref_map *rt_pick_map(struct rt *t, int kind)
 {
 	unsigned int i, n = t->r->nmaps, start;
 
@@ -2200,7 +1901,7 @@ static struct rmap *rt_pick_map(struct rt *t, int kind)
 		return NULL;
 	start = rnd(t, n);
 	for (i = 0; i < n; i++) {
-		struct rmap *p = &t->r->maps[(start + i) % n];
+		struct ref_map *p = &t->r->maps[(start + i) % n];
 
 		if (p->used && (kind < 0 || (int)p->kind == kind))
 			return p;
@@ -2210,36 +1911,43 @@ static struct rmap *rt_pick_map(struct rt *t, int kind)
 
 static u64 rt_bfn(struct rt *t)
 {
-	struct rmap *p;
+	struct ref_map *p;
 	unsigned int x = rnd(t, 100);
 
-	if (x < 70)
+	if (x < 68)
 		return rnd(t, RBFN);
-	if (x < 80)
+	if (x < 78)
 		return RWIN + rnd(t, 64);
-	if (x < 90) {
+	if (x < 88) {
 		p = rt_pick_map(t, -1);
 		return p ? p->bfn + rnd(t, 2) : rnd(t, RBFN);
 	}
+	if (x < 93)
+		return (1ull << t->r->c.bfn_bits) - 1 - rnd(t, 8);
 	if (x < 95)
-		return (1ull << 36) - 1 - rnd(t, 8);
-	return R_RMRR + rnd(t, 6) - 1;
+		return rnd(t, ~0ull);
+	return t->r->nrmrr ? t->r->rmrr[rnd(t, t->r->nrmrr)].start +
+			     rnd(t, 6) - 1 : rnd(t, RBFN);
 }
 
 static u64 rt_frame(struct rt *t)
 {
 	unsigned int x = rnd(t, 100);
 
-	if (x < 55)
+	if (x < 52)
 		return rnd(t, D0PAGES);
-	if (x < 75)
+	if (x < 72)
 		return POOL0 + rnd(t, POOLF);
-	if (x < 80)
+	if (x < 77)
 		return XEN0 + rnd(t, XENF + 1);
-	if (x < 88)
+	if (x < 83)
 		return D0PAGES + rnd(t, 64);
-	if (x < 92)
-		return (1ull << 40) + rnd(t, 4);
+	if (x < 88)
+		return RPMEM0 + rnd(t, 8 * 1024);
+	if (x < 90)
+		return RXEN0 + rnd(t, 256);
+	if (x < 93)
+		return (1ull << t->r->c.mfn_bits) - 2 + rnd(t, 4);
 	return rnd(t, D0PAGES);
 }
 
@@ -2249,7 +1957,7 @@ static unsigned int rt_domid(struct rt *t)
 
 	if (x < 85) {
 		for (i = 0; i < 8; i++) {
-			struct rdom *d = &t->r->d[rnd(t, RDOMS)];
+			struct ref_dom *d = &t->r->d[rnd(t, 4)];
 
 			if (d->used)
 				return d->domid;
@@ -2273,12 +1981,12 @@ static unsigned int rt_flags(struct rt *t, unsigned int order, bool foreign)
 }
 
 /* An ioserver id of @d, mostly a live one. */
-static unsigned int rt_ios(struct rt *t, struct rdom *d)
+static unsigned int rt_ios(struct rt *t, struct ref_dom *d)
 {
 	unsigned int i, k;
 
 	if (d && chance(t, 85)) {
-		for (i = 0, k = rnd(t, RIOS); i < RIOS; i++, k = (k + 1) % RIOS)
+		for (i = 0, k = rnd(t, 8); i < 8; i++, k = (k + 1) % 8)
 			if (d->ios[k].used && d->ios[k].live)
 				return d->ios[k].id;
 	}
@@ -2289,8 +1997,8 @@ static struct pv_iommu_op rt_gen_op(struct rt *t)
 {
 	struct pv_iommu_op op;
 	unsigned int x = rnd(t, 100), order = rt_order(t);
-	struct rdom *d;
-	struct rmap *p;
+	struct ref_dom *d;
+	struct ref_map *p;
 
 	memset(&op, 0, sizeof(op));
 	/* Keep the live set small: unmap more when it grows. */
@@ -2300,6 +2008,8 @@ static struct pv_iommu_op rt_gen_op(struct rt *t)
 		op = op_q();
 		if (chance(t, 10))
 			op.flags = rnd(t, 0x10000);
+		if (chance(t, 5))
+			op.u.query_caps._pad[rnd(t, 2)] = 1 + rnd(t, 9);
 	} else if (x < 38) {
 		op = op_map(rt_align(t, rt_bfn(t), order),
 			    rt_align(t, rt_frame(t), order),
@@ -2315,20 +2025,26 @@ static struct pv_iommu_op rt_gen_op(struct rt *t)
 			op = op_unmap(rt_align(t, rt_bfn(t), order), ORD(order));
 		if (chance(t, 3))
 			op.flags |= NOREF;
+		if (chance(t, 2))
+			op.u.unmap_page._pad[rnd(t, 2)] = 1;
 	} else if (x < 76) {
 		unsigned int dom = rt_domid(t);
 
-		d = r_dom(t->r, dom);
+		d = ref_dom(t->r, dom);
 		op = op_mapf(rt_align(t, rt_bfn(t), order),
 			     rt_align(t, rnd(t, d ? d->nr + 1 : RDPAGES), order),
 			     dom, rt_ios(t, d), rt_flags(t, order, true));
+		if (chance(t, 2))
+			op.u.map_foreign_page._pad = 1;
 	} else if (x < 86) {
 		unsigned int dom = rt_domid(t);
 
-		d = r_dom(t->r, dom);
+		d = ref_dom(t->r, dom);
 		op = op_look(rnd(t, d ? d->nr + 1 : RDPAGES), dom, rt_ios(t, d));
 		if (chance(t, 3))
 			op.flags = 1;
+		if (chance(t, 2))
+			op.u.lookup_foreign_page._pad = 1;
 	} else if (x < 98) {
 		p = rt_pick_map(t, chance(t, 50) ? HVS_KIND_FOREIGN :
 					       HVS_KIND_LOOKUP);
@@ -2337,6 +2053,8 @@ static struct pv_iommu_op rt_gen_op(struct rt *t)
 				       ORD(chance(t, 90) ? p->order : order));
 		else
 			op = op_unmapf(rt_bfn(t), rnd(t, 4), ORD(order));
+		if (chance(t, 2))
+			op.u.unmap_foreign_page._pad1 = 1;
 	} else {
 		op.subop_id = chance(t, 50) ? 0 : 7 + rnd(t, 100);
 	}
@@ -2362,19 +2080,32 @@ static void rt_compare_ops(struct rt *t, const struct pv_iommu_op *a,
 	}
 }
 
-static bool rt_trace;
-
-static void rt_hypercall(struct rt *t)
+/* Run @n ops on both (count @count, @readable exist, kind of buffer). */
+static void rt_run_both(struct rt *t, struct pv_iommu_op *a, unsigned int n,
+			unsigned int count, unsigned int readable,
+			unsigned int kind)
 {
-	struct pv_iommu_op a[8], b[8];
-	unsigned int n = 1 + rnd(t, 8), i;
+	static char mis[64 * 32 + 8];
+	struct pv_iommu_op b[64];
+	unsigned int i;
 	long ra, rb;
 
-	for (i = 0; i < n; i++)
-		a[i] = rt_gen_op(t);
-	memcpy(b, a, sizeof(a));
-	ra = hvs_iommu_op(t->m, a, n, n);
-	rb = r_hypercall(t->r, b, n);
+	memcpy(b, a, n * sizeof(*a));
+	t->hc_kinds[kind]++;
+	if (kind == 1) {
+		ra = hvs_iommu_op(t->m, NULL, count, readable);
+		rb = ref_hypercall(t->r, NULL, count, readable);
+	} else if (kind == 4) {
+		/* A misaligned guest buffer works (Xen copies bytewise). */
+		memcpy(mis + 1, a, n * sizeof(*a));
+		ra = hvs_iommu_op(t->m, (struct pv_iommu_op *)(mis + 1),
+				  count, readable);
+		memcpy(a, mis + 1, n * sizeof(*a));
+		rb = ref_hypercall(t->r, b, count, readable);
+	} else {
+		ra = hvs_iommu_op(t->m, a, count, readable);
+		rb = ref_hypercall(t->r, b, count, readable);
+	}
 	for (i = 0; rt_trace && i < n; i++)
 		fprintf(stderr, "  %llu.%u: subop %u flags 0x%x w %llx %llx %llx -> %d / %d\n",
 			(unsigned long long)t->step, i, a[i].subop_id,
@@ -2382,66 +2113,39 @@ static void rt_hypercall(struct rt *t)
 			(unsigned long long)a[i].u.map_page.gfn,
 			(unsigned long long)a[i].u.map_page._pad, a[i].status,
 			b[i].status);
-	t->ops += n;
 	if (ra != rb)
-		RT_FAIL(t, "hypercall rc %ld, reference %ld", ra, rb);
+		RT_FAIL(t, "hypercall (kind %u count %u readable %u) rc %ld, reference %ld",
+			kind, count, readable, ra, rb);
 	else
 		rt_compare_ops(t, a, b, n);
 }
 
-static void rt_set_knob(struct rt *t)
+static void rt_hypercall(struct rt *t)
 {
-	static const char *const knobs[] = {
-		"strict", "hardware_domain", "map_cap", "map_all_gfns",
-		"iommu", "passthrough", "nonhw_enosys", "has_devices",
-		"disabled",
-	};
-	const char *k = knobs[rnd(t, sizeof(knobs) / sizeof(knobs[0]))];
-	bool v = chance(t, 50);
-	struct hvs_config *c = &t->r->c;
+	struct pv_iommu_op a[8];
+	unsigned int n = 1 + rnd(t, 8), i, x = rnd(t, 200);
+	unsigned int count = n, readable = n, kind = 0;
 
-	if (!strcmp(k, "disabled"))
-		v = chance(t, 20);
-	if (ctl(t->m, "set %s %d", k, v))
-		RT_FAIL(t, "set %s failed", k);
-	if (!strcmp(k, "strict"))
-		c->strict = v;
-	else if (!strcmp(k, "hardware_domain"))
-		c->hardware_domain = v;
-	else if (!strcmp(k, "map_cap"))
-		c->map_cap = v;
-	else if (!strcmp(k, "map_all_gfns"))
-		c->map_all_gfns = v;
-	else if (!strcmp(k, "iommu"))
-		c->iommu = v;
-	else if (!strcmp(k, "passthrough"))
-		c->passthrough = v;
-	else if (!strcmp(k, "nonhw_enosys"))
-		c->nonhw_enosys = v;
-	else if (!strcmp(k, "has_devices"))
-		c->has_devices = v;
-	else
-		c->disabled = v;
-}
-
-static void rt_defaults(struct rt *t)
-{
-	struct hvs_config *c = &t->r->c;
-
-	ctl(t->m, "set strict 0");
-	ctl(t->m, "set hardware_domain 1");
-	ctl(t->m, "set map_cap 1");
-	ctl(t->m, "set map_all_gfns 1");
-	ctl(t->m, "set iommu 1");
-	ctl(t->m, "set passthrough 0");
-	ctl(t->m, "set disabled 0");
-	c->strict = false;
-	c->hardware_domain = true;
-	c->map_cap = true;
-	c->map_all_gfns = true;
-	c->iommu = true;
-	c->passthrough = false;
-	c->disabled = false;
+	for (i = 0; i < n; i++)
+		a[i] = rt_gen_op(t);
+	if (x < 2) {
+		kind = 1;			/* NULL buffer */
+		count = chance(t, 90) ? n : 0;
+	} else if (x < 6) {
+		kind = 2;			/* buffer shorter than count */
+		readable = rnd(t, n);
+	} else if (x < 8) {
+		kind = 3;			/* a bad count */
+		count = chance(t, 50) ? HVS_MAX_OPS + 1 + rnd(t, 1000) :
+					0x80000000u | (u32)rnd(t, 0x80000000u);
+	} else if (x < 12) {
+		kind = 4;			/* misaligned */
+	} else if (x < 13) {
+		kind = 5;			/* count 0 */
+		count = 0;
+	}
+	rt_run_both(t, a, n, count, readable, kind);
+	t->ops += n;
 }
 
 static void rt_cmd_result(struct rt *t, const char *what, int a, int b)
@@ -2450,142 +2154,244 @@ static void rt_cmd_result(struct rt *t, const char *what, int a, int b)
 		fprintf(stderr, "  %llu: %s (%s) -> %d / %d\n",
 			(unsigned long long)t->step, what, last_cmd, a, b);
 	if (a != b)
-		RT_FAIL(t, "%s: model %d, reference %d", what, a, b);
+		RT_FAIL(t, "%s (%s): model %d, reference %d", what, last_cmd,
+			a, b);
 }
 
-static bool rt_reachable(struct ref *r, u64 mfn)
+static void rt_set_bool(struct rt *t)
+{
+	static const char *const knobs[] = {
+		"strict", "hardware_domain", "map_cap", "map_all_gfns",
+		"iommu", "passthrough", "nonhw_enosys", "has_devices",
+		"disabled", "pmem_enosys",
+	};
+	const char *k = knobs[rnd(t, sizeof(knobs) / sizeof(knobs[0]))];
+	bool v = chance(t, 50);
+
+	if (!strcmp(k, "disabled") || !strcmp(k, "pmem_enosys"))
+		v = chance(t, 20);
+	rt_cmd_result(t, "set", ctl(t->m, "set %s %d", k, v),
+		      ref_set(t->r, k, v));
+}
+
+static void rt_defaults(struct rt *t)
+{
+	static const char *const k[] = {
+		"strict 0", "hardware_domain 1", "map_cap 1", "map_all_gfns 1",
+		"iommu 1", "passthrough 0", "disabled 0", "pmem_enosys 0",
+	};
+	unsigned int i;
+	char name[32];
+	int v;
+
+	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		sscanf(k[i], "%31s %d", name, &v);
+		rt_cmd_result(t, "set", ctl(t->m, "set %s", k[i]),
+			      ref_set(t->r, name, v));
+	}
+}
+
+/* Unmap everything on both sides, then change the fixed knobs. */
+static void rt_drain(struct rt *t)
+{
+	struct pv_iommu_op a[64];
+	unsigned int i, n;
+	const char *k;
+	u64 v;
+
+	rt_cmd_result(t, "fault clear", ctl(t->m, "fault clear"), 0);
+	memset(&t->r->ft, 0, sizeof(t->r->ft));
+	t->r->ft.op_at = t->r->ft.pre_at = t->r->ft.cont_at = -1;
+	rt_defaults(t);
+	rt_cmd_result(t, "flush", ctl(t->m, "flush"), 0);
+	ref_flush(t->r);
+	while (t->r->live) {
+		for (i = 0, n = 0; i < t->r->nmaps && n < 64; i++) {
+			struct ref_map *p = &t->r->maps[i];
+
+			if (!p->used)
+				continue;
+			a[n++] = p->kind == HVS_KIND_SELF ?
+				 op_unmap(p->bfn, ORD(p->order)) :
+				 op_unmapf(p->bfn, p->ios, ORD(p->order));
+		}
+		rt_run_both(t, a, n, n, n, 0);
+		t->ops += n;
+		for (i = 0; i < n; i++)
+			if (a[i].status)
+				break;
+		if (i < n) {
+			RT_FAIL(t, "drain: op %u status %d", i, a[i].status);
+			return;
+		}
+	}
+	t->drains++;
+	for (i = 0; i < 3; i++) {
+		switch (rnd(t, 6)) {
+		case 0:
+			k = "default_map";
+			v = rnd(t, 4);
+			break;
+		case 1:
+			k = "window_offset";
+			v = chance(t, 70) ? RWIN : rnd(t, 0x100000);
+			break;
+		case 2:
+			k = "bfn_bits";
+			v = 18 + rnd(t, 33);
+			break;
+		case 3:
+			k = "mfn_bits";
+			v = 32 + rnd(t, 19);
+			break;
+		default:
+			k = "max_order";
+			v = chance(t, 50) ? 9 : rnd(t, 22);
+			break;
+		}
+		rt_cmd_result(t, "set", ctl(t->m, "set %s %llu", k,
+					    (unsigned long long)v),
+			      ref_set(t->r, k, v));
+	}
+}
+
+static struct xpv_xenpf_pmem_add rt_pmem_report(struct rt *t)
+{
+	u64 base = RPMEM0 + 0x400 * rnd(t, 8);
+	struct xpv_xenpf_pmem_add p = {
+		base, base + 0x400, base, base + 0x200, base + 0x200,
+		base + 0x400,
+	};
+
+	switch (rnd(t, 10)) {
+	case 0:
+		p.rsv_spfn = base + 0x200;	/* reserved at the end */
+		p.rsv_epfn = base + 0x400;
+		p.data_spfn = base;
+		p.data_epfn = base + 0x200;
+		break;
+	case 1:
+		p.spfn += 1 + rnd(t, 511);	/* misaligned */
+		break;
+	case 2:
+		p.data_spfn -= rnd(t, 2);	/* overlap */
+		break;
+	case 3:
+		p.epfn += 0x200 * (1 + rnd(t, 3));	/* overlaps a neighbour */
+		p.data_epfn = p.epfn;
+		break;
+	case 4:
+		p.rsv_epfn = p.rsv_spfn;	/* empty */
+		break;
+	}
+	return p;
+}
+
+/* Does a mapping, lookup or unflushed IOTLB entry reach @mfn? */
+static bool rt_reachable(const struct ref *r, u64 mfn)
 {
 	unsigned int i;
 
-	for (i = 0; i < r->nmaps; i++)
-		if (r->maps[i].used && !r->maps[i].swapped &&
-		    r_covers(r->maps[i].mfn, r->maps[i].order, mfn))
-			return true;
 	for (i = 0; i < r->nst; i++)
-		if (r_covers(r->st[i].mfn, r->st[i].order, mfn))
+		if (ref_covers(r->st[i].mfn, r->st[i].order, mfn))
 			return true;
-	return false;
+	return ref_reaching(r, mfn, 1, -1);
 }
 
 static void rt_command(struct rt *t)
 {
 	struct ref *r = t->r;
-	unsigned int x = rnd(t, 100), dom, id, k;
-	struct rdom *d;
+	unsigned int x = rnd(t, 1000), dom, id, k;
+	struct ref_dom *d;
 	u64 g;
-	int a, b;
 
-	if (x < 22) {
+	if (x < 200) {
 		dom = rt_domid(t);
-		d = r_dom(r, dom);
+		d = ref_dom(r, dom);
 		g = rnd(t, d ? d->nr + 1 : 4);
 		if (dom == 0 || dom == HVS_DOMID_SELF)
 			return;
-		a = ctl(t->m, "balloon_out %u %llu", dom, (unsigned long long)g);
-		b = r_balloon(r, dom, g);
-		rt_cmd_result(t, "balloon_out", a, b);
-	} else if (x < 30) {
+		rt_cmd_result(t, "balloon_out",
+			      ctl(t->m, "balloon_out %u %llu", dom,
+				  (unsigned long long)g),
+			      ref_balloon(r, dom, g));
+	} else if (x < 280) {
 		/* The caller gives back a page: only one nobody reaches. */
 		g = rnd(t, D0PAGES);
 		if (r->d0p2m[g] != HVS_INVALID && rt_reachable(r, r->d0p2m[g]))
 			return;
-		a = ctl(t->m, "balloon_out 0 %llu", (unsigned long long)g);
-		b = r_balloon(r, 0, g);
-		rt_cmd_result(t, "balloon_out 0", a, b);
-	} else if (x < 44) {
+		rt_cmd_result(t, "balloon_out 0",
+			      ctl(t->m, "balloon_out 0 %llu",
+				  (unsigned long long)g),
+			      ref_balloon(r, 0, g));
+	} else if (x < 420) {
 		dom = chance(t, 30) ? 0 : rt_domid(t);
 		if (dom == HVS_DOMID_SELF)
 			return;
-		d = r_dom(r, dom);
+		d = ref_dom(r, dom);
 		g = rnd(t, dom ? (d ? d->nr + 1 : 4) : D0PAGES);
-		a = ctl(t->m, "populate %u %llu", dom, (unsigned long long)g);
-		b = r_populate(r, dom, g);
-		rt_cmd_result(t, "populate", a, b);
-	} else if (x < 52) {
+		rt_cmd_result(t, "populate",
+			      ctl(t->m, "populate %u %llu", dom,
+				  (unsigned long long)g),
+			      ref_populate(r, dom, g));
+	} else if (x < 500) {
 		g = rnd(t, D0PAGES + 2);
 		k = chance(t, 50);
-		a = ctl(t->m, "%s %llu", k ? "pin" : "unpin",
-			(unsigned long long)g);
-		b = g >= D0PAGES ? -ENOENT : r_pin(r, g, k);
-		rt_cmd_result(t, "pin", a, b);
-	} else if (x < 60) {
-		unsigned int used = 0;
+		rt_cmd_result(t, "pin",
+			      ctl(t->m, "%s %llu", k ? "pin" : "unpin",
+				  (unsigned long long)g),
+			      ref_pin(r, g, k));
+	} else if (x < 580) {
+		bool contig = chance(t, 40), target = chance(t, 50);
+		bool dying = chance(t, 5);
 
-		for (k = 0; k < RDOMS; k++)
-			used += r->d[k].used;
-		if (used == RDOMS)
+		for (k = 0, id = 0; k < 4; k++)
+			id += r->d[k].used;
+		if (id >= 4)
 			return;
 		dom = 1 + rnd(t, 6);
 		g = 1 + rnd(t, RDPAGES);
-		k = chance(t, 40);
-		id = chance(t, 50);
-		a = ctl(t->m, "domain_create %u %llu%s%s", dom,
-			(unsigned long long)g, k ? " contig" : "",
-			id ? " target" : "");
-		b = r_domain_create(r, dom, g, id, k);
-		rt_cmd_result(t, "domain_create", a, b);
-	} else if (x < 64) {
+		rt_cmd_result(t, "domain_create",
+			      ctl(t->m, "domain_create %u %llu%s%s%s", dom,
+				  (unsigned long long)g, contig ? " contig" : "",
+				  target ? " target" : "", dying ? " dying" : ""),
+			      ref_domain_create(r, dom, g, target, dying,
+						contig));
+	} else if (x < 620) {
 		dom = rt_domid(t);
-		if (dom == 0 || dom == HVS_DOMID_SELF)
+		if (dom == HVS_DOMID_SELF)
 			return;
-		a = ctl(t->m, "domain_destroy %u", dom);
-		b = r_destroy(r, dom);
-		rt_cmd_result(t, "domain_destroy", a, b);
-	} else if (x < 76) {
-		unsigned int used = 0;
-
+		rt_cmd_result(t, "domain_destroy",
+			      ctl(t->m, "domain_destroy %u", dom),
+			      ref_destroy(r, dom));
+	} else if (x < 740) {
 		dom = rt_domid(t);
-		d = r_dom(r, dom);
-		if (!d || dom == 0)
-			return;
-		for (k = 0; k < RIOS; k++)
-			used += d->ios[k].used;
-		id = rnd(t, 4);
-		if (used == RIOS && !r_ios(d, id))
-			return;
-		a = ctl(t->m, "ioserver_create %u %u", dom, id);
-		if (d->dying) {
-			b = -EBUSY;
-		} else if (r_ios(d, id)) {
-			b = r_ios(d, id)->live ? -EEXIST : -EBUSY;
-		} else {
-			for (k = 0; k < RIOS; k++)
-				if (!d->ios[k].used)
-					break;
-			memset(&d->ios[k], 0, sizeof(d->ios[k]));
-			d->ios[k].used = true;
-			d->ios[k].live = true;
-			d->ios[k].id = id;
-			b = 0;
-		}
-		rt_cmd_result(t, "ioserver_create", a, b);
-	} else if (x < 80) {
-		struct rios *io;
-
-		dom = rt_domid(t);
-		d = r_dom(r, dom);
-		if (!d || dom == 0)
+		if (dom == HVS_DOMID_SELF)
 			return;
 		id = rnd(t, 4);
-		io = r_ios(d, id);
-		a = ctl(t->m, "ioserver_destroy %u %u", dom, id);
-		b = io && io->live ? 0 : -ENOENT;
-		if (!b) {
-			io->live = false;
-			io->qn = 0;
-			r_reap_domains(r);
-		}
-		rt_cmd_result(t, "ioserver_destroy", a, b);
-	} else if (x < 83) {
-		rt_set_knob(t);
-	} else if (x < 88) {
+		rt_cmd_result(t, "ioserver_create",
+			      ctl(t->m, "ioserver_create %u %u", dom, id),
+			      ref_ioserver_create(r, dom, id));
+	} else if (x < 780) {
+		dom = rt_domid(t);
+		if (dom == HVS_DOMID_SELF)
+			return;
+		id = rnd(t, 4);
+		rt_cmd_result(t, "ioserver_destroy",
+			      ctl(t->m, "ioserver_destroy %u %u", dom, id),
+			      ref_ioserver_destroy(r, dom, id));
+	} else if (x < 810) {
+		rt_set_bool(t);
+	} else if (x < 850) {
 		rt_defaults(t);
-	} else if (x < 90) {
+	} else if (x < 860) {
+		/* A fixed knob: refused while anything is mapped. */
 		unsigned int o = chance(t, 50) ? 9 : rnd(t, 4);
 
-		ctl(t->m, "set max_order %u", o);
-		r->c.max_order = o;
-	} else if (x < 98) {
+		rt_cmd_result(t, "set max_order",
+			      ctl(t->m, "set max_order %u", o),
+			      ref_set(r, "max_order", o));
+	} else if (x < 940) {
 		k = rnd(t, 5);
 		if (k == 0) {
 			int e = -(int)(1 + rnd(t, 30));
@@ -2609,9 +2415,36 @@ static void rt_command(struct rt *t)
 			ctl(t->m, "fault call EIO");
 			r->ft.call_err = -EIO;
 		}
+	} else if (x < 955) {
+		struct xpv_xenpf_pmem_add p = rt_pmem_report(t);
+
+		snprintf(last_cmd, sizeof(last_cmd), "pmem 0x%llx-0x%llx rsv 0x%llx-0x%llx",
+			 (unsigned long long)p.spfn, (unsigned long long)p.epfn,
+			 (unsigned long long)p.rsv_spfn,
+			 (unsigned long long)p.rsv_epfn);
+		rt_cmd_result(t, "pmem", hvs_pmem_add(t->m, &p),
+			      ref_pmem(r, &p));
+	} else if (x < 965) {
+		u64 s = chance(t, 50) ? RXEN0 + rnd(t, 256) :
+			chance(t, 50) ? POOL0 + rnd(t, POOLF) : rnd(t, D0PAGES);
+		u64 n = 1 + rnd(t, 4);
+
+		rt_cmd_result(t, "xen_range",
+			      ctl(t->m, "xen_range 0x%llx %llu",
+				  (unsigned long long)s, (unsigned long long)n),
+			      ref_xen_range(r, s, n));
+	} else if (x < 975) {
+		u64 s = rnd(t, RBFN), n = 1 + rnd(t, 4);
+
+		rt_cmd_result(t, "rmrr",
+			      ctl(t->m, "rmrr 0x%llx %llu",
+				  (unsigned long long)s, (unsigned long long)n),
+			      ref_rmrr_add(r, s, n));
+	} else if (x < 978) {
+		rt_drain(t);
 	} else {
-		ctl(t->m, "flush");
-		r_flush(r);
+		rt_cmd_result(t, "flush", ctl(t->m, "flush"), 0);
+		ref_flush(r);
 	}
 }
 
@@ -2630,13 +2463,13 @@ static void rt_compare_state(struct rt *t)
 	struct hvs_xlate x;
 	unsigned int i, k, nself = 0, nfor = 0, nlk = 0;
 	u32 refs, wrefs;
-	u64 mfn, bfn;
+	u64 bfn;
 
-	for (i = 0; i < RNF; i++) {
-		u64 m = rfmfn(i);
+	for (i = 0; i < ref_nframes(r); i++) {
+		u64 m = ref_fmfn(r, i);
 
 		hvs_frame_get(t->m, m, &f);
-		r_refs(r, m, &refs, &wrefs);
+		ref_refs(r, m, &refs, &wrefs);
 		if (f.owner != r->f[i].owner || f.allocated != r->f[i].alloc ||
 		    f.pinned != r->f[i].pinned || f.gfn != r->f[i].gfn ||
 		    f.refs != refs || f.wrefs != wrefs) {
@@ -2649,35 +2482,26 @@ static void rt_compare_state(struct rt *t)
 			return;
 		}
 	}
-	for (i = 0; i < RNB + 8; i++) {
-		struct rmap *p;
-		bool ok;
-		u64 want = 0;
-		unsigned int src;
+	for (i = 0; i < RBFN + 64 + 16; i++) {
+		unsigned int src, perm;
+		u64 want;
 
 		if (i < RBFN)
 			bfn = i;
-		else if (i < RNB)
+		else if (i < RBFN + 64)
 			bfn = RWIN + (i - RBFN);
 		else
-			bfn = POOL0 + (i - RNB) * 11 +
-			      (r->c.default_map == HVS_DEFMAP_WINDOW ? RWIN : 0);
+			bfn = POOL0 + (i - RBFN - 64) * 7 +
+			      (r->c.default_map == HVS_DEFMAP_WINDOW ?
+			       r->c.window_offset : 0);
 		hvs_translate(t->m, bfn, &x);
-		if (!r->c.iommu || r->c.passthrough) {
-			src = HVS_XS_UNTRANSLATED;
-			want = bfn;
-		} else if ((p = r_table_at(r, bfn))) {
-			src = p->swapped ? HVS_XS_SCRATCH : HVS_XS_MAPPED;
-			want = p->swapped ? SCRATCH : p->mfn + (bfn - p->bfn);
-		} else {
-			ok = r_default(r, bfn, &want);
-			src = ok ? HVS_XS_DEFAULT : HVS_XS_NONE;
-		}
-		if (x.src != src || (src != HVS_XS_NONE && x.mfn != want)) {
-			RT_FAIL(t, "bfn 0x%llx: model src %u mfn 0x%llx, reference src %u mfn 0x%llx",
+		src = ref_translate(r, bfn, &want, &perm);
+		if (x.src != src || (src && (x.mfn != want || x.perm != perm)) ||
+		    x.zero != (src == HVS_XS_SCRATCH)) {
+			RT_FAIL(t, "bfn 0x%llx: model src %u mfn 0x%llx perm %u, reference src %u mfn 0x%llx perm %u",
 				(unsigned long long)bfn, x.src,
-				(unsigned long long)x.mfn, src,
-				(unsigned long long)want);
+				(unsigned long long)x.mfn, x.perm, src,
+				(unsigned long long)want, perm);
 			return;
 		}
 	}
@@ -2690,13 +2514,13 @@ static void rt_compare_state(struct rt *t)
 	}
 	hvs_totals_get(t->m, &tot);
 	if (tot.recs_self != nself || tot.recs_foreign != nfor ||
-	    tot.recs_lookup != nlk || tot.stale != r->nst)
+	    tot.recs_lookup != nlk || tot.stale != r->nst || tot.grants)
 		RT_FAIL(t, "ledger %llu/%llu/%llu/%llu, reference %u/%u/%u/%u",
 			(unsigned long long)tot.recs_self,
 			(unsigned long long)tot.recs_foreign,
 			(unsigned long long)tot.recs_lookup,
 			(unsigned long long)tot.stale, nself, nfor, nlk, r->nst);
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < REF_CE_NR; i++) {
 		static const char *const n[] = {
 			"ce_reserved", "ce_xen_frame", "ce_rmrr",
 			"ce_privilege", "ce_not_owner",
@@ -2707,39 +2531,45 @@ static void rt_compare_state(struct rt *t)
 				(unsigned long long)hvs_counter(t->m, n[i]),
 				(unsigned long long)r->ce[i]);
 	}
-	if (hvs_counter(t->m, "ve_total") != r->ve)
-		RT_FAIL(t, "violation events %llu, reference %llu",
-			(unsigned long long)hvs_counter(t->m, "ve_total"),
-			(unsigned long long)r->ve);
-	if (hvs_counter(t->m, "notify_lost") != r->lost)
-		RT_FAIL(t, "lost notifications %llu, reference %llu",
-			(unsigned long long)hvs_counter(t->m, "notify_lost"),
-			(unsigned long long)r->lost);
+	{
+		static const char *const n[] = {
+			"ve_total", "notify_lost", "notify_sync", "pmem_revoked",
+		};
+		const u64 v[] = { r->ve, r->lost, r->sync, r->revoked };
+
+		for (i = 0; i < 4; i++)
+			if (hvs_counter(t->m, n[i]) != v[i])
+				RT_FAIL(t, "%s %llu, reference %llu", n[i],
+					(unsigned long long)hvs_counter(t->m, n[i]),
+					(unsigned long long)v[i]);
+	}
 	/* Drain every queue on both sides; compare as sorted lists. */
-	for (i = 0; i < RDOMS; i++) {
-		struct rdom *d = &r->d[i];
+	for (i = 0; i < REF_DOMS; i++) {
+		struct ref_dom *d = &r->d[i];
 
 		if (!d->used)
 			continue;
-		for (k = 0; k < RIOS; k++) {
-			struct rios *io = &d->ios[k];
-			u64 got[RQ];
-			unsigned int n = 0, j;
+		for (k = 0; k < REF_IOS; k++) {
+			struct ref_ios *io = &d->ios[k];
+			u64 *got, *want, v;
+			unsigned int n = 0, w = 0;
 
 			if (!io->used)
 				continue;
-			while (n < RQ && !hvs_notify_pop(t->m, d->domid, io->id,
-							 &mfn))
-				got[n++] = mfn;
+			got = calloc(io->qn + 1, sizeof(u64));
+			want = calloc(io->qn + 1, sizeof(u64));
+			while (n <= io->qn &&
+			       !hvs_notify_pop(t->m, d->domid, io->id, &v))
+				got[n++] = v;
+			while (!ref_pop(r, d->domid, io->id, &v))
+				want[w++] = v;
 			qsort(got, n, sizeof(u64), cmp_u64);
-			qsort(io->q, io->qn, sizeof(u64), cmp_u64);
-			if (n != io->qn || memcmp(got, io->q, n * sizeof(u64)))
+			qsort(want, w, sizeof(u64), cmp_u64);
+			if (n != w || memcmp(got, want, n * sizeof(u64)))
 				RT_FAIL(t, "dom %u ios %u: %u invalidates, reference %u",
-					d->domid, io->id, n, io->qn);
-			for (j = 0; j < n && j < io->qn; j++)
-				if (got[j] != io->q[j])
-					break;
-			io->qn = 0;
+					d->domid, io->id, n, w);
+			free(got);
+			free(want);
 		}
 	}
 }
@@ -2752,24 +2582,24 @@ static void rt_audit(struct rt *t)
 	u64 k;
 
 	for (i = 0; i < r->nmaps; i++) {
-		struct rmap *p = &r->maps[i];
+		struct ref_map *p = &r->maps[i];
 
 		if (!p->used || p->swapped)
 			continue;
 		for (k = 0; k < (1ull << p->order); k++) {
-			int fi = rfidx(p->mfn + k);
+			int fi = ref_fidx(r, p->mfn + k);
 
-			if ((fi >= 0 && r->f[fi].owner != p->domid) ||
-			    (fi >= 0 && r->f[fi].owner == HVS_DOMID_XEN)) {
+			if (ref_denied(r, p->mfn + k) ||
+			    (fi >= 0 && r->f[fi].owner != p->domid)) {
 				want++;
 				break;
 			}
 		}
 	}
-	for (i = 0; i < RNF; i++) {
+	for (i = 0; i < ref_nframes(r); i++) {
 		u32 refs, wrefs;
 
-		r_refs(r, rfmfn(i), &refs, &wrefs);
+		ref_refs(r, ref_fmfn(r, i), &refs, &wrefs);
 		if (r->f[i].owner == 0 && !r->f[i].alloc && refs)
 			want++;
 	}
@@ -2782,8 +2612,9 @@ static void rt_audit(struct rt *t)
 	}
 }
 
-static void rt_run(u64 seed, unsigned int defmap, u64 nops)
+static void rt_run(u64 seed, unsigned int defmap, u64 nops, u64 *total)
 {
+	struct ref_cfg rc;
 	struct hvs_config cfg;
 	struct rt t = { 0 };
 
@@ -2791,11 +2622,15 @@ static void rt_run(u64 seed, unsigned int defmap, u64 nops)
 	cfg.default_map = defmap;
 	cfg.window_offset = RWIN;
 	cfg.max_records = RMAXREC;
+	ref_cfg_default(&rc);
+	rc.default_map = defmap;
+	rc.window_offset = RWIN;
+	rc.max_records = RMAXREC;
 	t.rng = seed;
 	t.r = calloc(1, sizeof(*t.r));
-	r_init(t.r, &cfg);
+	ref_init(t.r, &rc, D0PAGES, XENF, POOLF);
 	t.m = mk_cfg(&cfg);
-	CHECK_EQ(ctl(t.m, "rmrr 0x1f0 4"), 0);
+	CHECK_EQ(ctl(t.m, "rmrr 0x1f0 4"), ref_rmrr_add(t.r, 0x1f0, 4));
 	while (t.ops < nops && t.failures < 10) {
 		t.step++;
 		if (chance(&t, 12))
@@ -2809,9 +2644,13 @@ static void rt_run(u64 seed, unsigned int defmap, u64 nops)
 	}
 	rt_compare_state(&t);
 	rt_audit(&t);
-	fprintf(stderr, "  default_map %u: %llu ops in %llu steps, %u live mappings at the end, %llu flushes\n",
+	*total += t.ops;
+	fprintf(stderr, "  default_map %u: %llu ops in %llu steps (hypercalls: %llu normal, %llu NULL, %llu short, %llu bad count, %llu misaligned, %llu count 0), %llu drains, %u live mappings at the end\n",
 		defmap, (unsigned long long)t.ops, (unsigned long long)t.step,
-		t.r->live, (unsigned long long)hvs_counter(t.m, "flushes"));
+		(unsigned long long)t.hc_kinds[0], (unsigned long long)t.hc_kinds[1],
+		(unsigned long long)t.hc_kinds[2], (unsigned long long)t.hc_kinds[3],
+		(unsigned long long)t.hc_kinds[4], (unsigned long long)t.hc_kinds[5],
+		(unsigned long long)t.drains, t.r->live);
 	{
 		static const char *const c[] = {
 			"st_map_page_ok", "st_map_page_eperm", "st_map_page_enospc",
@@ -2821,8 +2660,10 @@ static void rt_run(u64 seed, unsigned int defmap, u64 nops)
 			"st_map_foreign_page_enodev",
 			"st_lookup_foreign_page_ok", "st_lookup_foreign_page_enoent",
 			"st_unmap_foreign_page_ok", "swaps", "notifications",
-			"frames_freed", "ve_total", "ce_total", "preemptions",
-			"op_faults", "flushes_skipped", "hc_enosys",
+			"notify_sync", "frames_freed", "ve_total", "ce_total",
+			"preemptions", "op_faults", "flushes_skipped",
+			"hc_enosys", "hc_efault", "hc_einval", "pmem_ok",
+			"pmem_revoked", "pmem_einval", "pmem_eexist",
 		};
 		unsigned int i;
 
@@ -2833,7 +2674,7 @@ static void rt_run(u64 seed, unsigned int defmap, u64 nops)
 		fprintf(stderr, "\n");
 	}
 	hvs_model_destroy(t.m);
-	free(t.r->maps);
+	ref_free(t.r);
 	free(t.r);
 }
 
@@ -2841,13 +2682,25 @@ UNIT_TEST(random_vs_reference)
 {
 	u64 seed = unit_seed("random_vs_reference");
 	const char *n = getenv("UNIT_HVSTUB_OPS");
-	u64 per = n ? strtoull(n, NULL, 0) / 3 : 350000;
+	bool replay = getenv("UNIT_HVSTUB_REPLAY") != NULL;
+	u64 want = n ? strtoull(n, NULL, 0) : 1050000, total = 0;
 
 	rt_trace = getenv("UNIT_HVSTUB_TRACE") != NULL;
-
-	rt_run(seed, HVS_DEFMAP_IDENTITY, per);
-	rt_run(seed ^ 0x1111, HVS_DEFMAP_WINDOW, per);
-	rt_run(seed ^ 0x2222, HVS_DEFMAP_NONE, per);
+	if (want < RT_MIN_OPS && !replay) {
+		fprintf(stderr, "  UNIT_HVSTUB_OPS=%llu is below %llu: refused (UNIT_HVSTUB_REPLAY=1 runs a shorter replay)\n",
+			(unsigned long long)want, (unsigned long long)RT_MIN_OPS);
+		CHECK(0);
+		return;
+	}
+	if (want < RT_MIN_OPS)
+		fprintf(stderr, "  *** REPLAY: only %llu random ops (the test needs %llu) ***\n",
+			(unsigned long long)want, (unsigned long long)RT_MIN_OPS);
+	rt_run(seed, HVS_DEFMAP_IDENTITY, want / 3, &total);
+	rt_run(seed ^ 0x1111, HVS_DEFMAP_WINDOW, want / 3, &total);
+	rt_run(seed ^ 0x2222, HVS_DEFMAP_NONE, want - 2 * (want / 3), &total);
+	fprintf(stderr, "  random ops in total: %llu\n", (unsigned long long)total);
+	if (!replay)
+		CHECK(total >= RT_MIN_OPS);
 }
 
 UNIT_MAIN

@@ -4,8 +4,8 @@
 # page, a map of a Xen-owned frame); the hypercall file refuses malformed
 # requests with exact errnos; the debugfs files work: commands, domains,
 # invalidate notifications of a ballooned foreign page, swap to the zeroed
-# scratch page, counters, mappings dump, fault injection; audit clean at
-# the end.
+# scratch page (read-only: a device write faults), counters, mappings
+# dump, fault injection; audit clean at the end.
 # kernels: all
 # timeout: 180
 
@@ -75,11 +75,16 @@ t_eq "mappings dump" \
 	"$(cat $D/mappings)"
 t_check "domain 3 balloons gfn 2 out" sh -c "echo '3 2' > $D/balloon_out"
 t_eq "one invalidate queued for ioserver 3/1" \
-	"dom 3 ios 1 live 1 pending 1 total 1 lost 0 bfns 0x300" \
+	"dom 3 ios 1 live 1 pending 1 total 1 lost 0 sync 0 bfns 0x300" \
 	"$(cat $D/notifications)"
 scratch=$(awk '$1 == "scratch_mfn" { print $2 }' $D/config)
-t_eq "bfn 0x300 now reaches the scratch page" "scratch $scratch" \
-	"$(awk '{ print $4, $6 }' $D/translate)"
+t_eq "bfn 0x300 now reaches the zeroed scratch page, read-only" \
+	"scratch $scratch r- 1" \
+	"$(awk '{ print $4, $6, $8, $12 }' $D/translate)"
+t_errno "a device write there faults: EACCES" EACCES \
+	sh -c "echo 0x300 > $D/dma_write"
+t_eq "the scratch page is still zero" 1 \
+	"$(awk '$1 == "scratch_zero" { print $2 }' $D/config)"
 t_eq "the ballooned page is free" \
 	"owner 32756 allocated 0 gfn 0xffffffffffffffff refs 0 wrefs 0" \
 	"$(frame_of "$mfn")"
