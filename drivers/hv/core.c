@@ -38,12 +38,16 @@ static const struct xpv_hv_ops *xpv_stub_ops;
  * get the stub.
  *
  * Context: process context; takes xpv_hv_lock.
- * Return: 0, or -EBUSY when a stub is already registered.
+ * Return: 0, -EINVAL when a callback is missing (all are mandatory), or
+ * -EBUSY when a stub is already registered.
  */
 int xpv_hv_register_stub(const struct xpv_hv_ops *ops)
 {
 	int rc = 0;
 
+	if (!ops->iommu_op || !ops->pmem_add || !ops->pfn_to_gfn ||
+	    !ops->gfn_to_pfn || !ops->reservation || !ops->invalidate_pop)
+		return -EINVAL;
 	mutex_lock(&xpv_hv_lock);
 	if (xpv_stub_ops)
 		rc = -EBUSY;

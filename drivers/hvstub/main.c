@@ -225,6 +225,28 @@ static u64 hvs_stub_pfn_to_gfn(unsigned long pfn)
 	return hvs_pfn_to_gfn(hvs_stub.model, pfn);
 }
 
+/*
+ * The M2P: the pfn a frame of the caller was last given, whatever the
+ * caller's P2M says now (Xen keeps the M2P; the guest owns the P2M).
+ */
+static u64 hvs_stub_gfn_to_pfn(u64 gfn)
+{
+	struct hvs_frame_info fi;
+	unsigned long pfn;
+	int rc;
+
+	if (hvs_stub.real_p2m) {
+		pfn = mfn_to_pfn_no_overrides(gfn);
+		return pfn == ~0UL ? XPV_INVALID_GFN : pfn;
+	}
+	mutex_lock(&hvs_stub.lock);
+	rc = hvs_frame_get(hvs_stub.model, gfn, &fi);
+	mutex_unlock(&hvs_stub.lock);
+	if (rc || fi.owner != 0 || fi.gfn == HVS_INVALID)
+		return XPV_INVALID_GFN;
+	return fi.gfn;
+}
+
 static int hvs_stub_invalidate_pop(u16 domid, u16 ioserver, u64 *bfn)
 {
 	int rc;
@@ -255,6 +277,7 @@ static const struct xpv_hv_ops hvs_stub_ops = {
 	.iommu_op	= hvs_stub_iommu_op,
 	.pmem_add	= hvs_stub_pmem_add,
 	.pfn_to_gfn	= hvs_stub_pfn_to_gfn,
+	.gfn_to_pfn	= hvs_stub_gfn_to_pfn,
 	.reservation	= hvs_stub_reservation,
 	.invalidate_pop	= hvs_stub_invalidate_pop,
 };

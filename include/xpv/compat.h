@@ -24,14 +24,17 @@
  * Use EXPORT_SYMBOL_NS_GPL(sym, XPV_NS_API) / MODULE_IMPORT_NS(XPV_NS_API):
  * both macros stringify through __stringify(), which expands these first.
  * XEN_PVIOMMU is the emulator API; XEN_PVCORE is internal to this project
- * (the backend table in xen_pvcore).
+ * (the backend table in xen_pvcore); XEN_PVSTUB_TEST holds the stub
+ * hypervisor's test-only hooks.
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
 #define XPV_NS_API			XEN_PVIOMMU
 #define XPV_NS_CORE			XEN_PVCORE
+#define XPV_NS_STUB_TEST		XEN_PVSTUB_TEST
 #else
 #define XPV_NS_API			"XEN_PVIOMMU"
 #define XPV_NS_CORE			"XEN_PVCORE"
+#define XPV_NS_STUB_TEST		"XEN_PVSTUB_TEST"
 #endif
 
 /*

@@ -62,7 +62,7 @@ enum xpv_hv_resv {
  *              foreign mapping.  Never sleeps; callable in any context.
  * @gfn_to_pfn: this domain's M2P as Xen keeps it: the pfn a gfn (an MFN
  *              of this domain) was last given, whether or not the P2M
- *              still maps it there, or XPV_INVALID_GFN.  Never sleeps.
+ *              still maps it there, or XPV_INVALID_GFN.  May sleep.
  * @reservation: change this domain's reservation exactly as Linux's
  *              xenmem_reservation_{decrease,increase}() do (extent order 0,
  *              DOMID_SELF): @frames holds @count gfns to give back
