@@ -194,6 +194,7 @@ struct xpv_bfn_pcpu {
  * @mod_nb:      module notifier (owners going away).
  * @leaked:      BFNs never given back (failed unmaps), all handles.
  * @orphans:     handles closed because their module went away.
+ * @bad_frees:   frees the allocator refused (a bug: reported, ignored).
  */
 static struct xpv_emu_global {
 	struct mutex lock;	/* handles */
@@ -203,12 +204,13 @@ static struct xpv_emu_global {
 	bool ready;
 	spinlock_t depot_lock;	/* depot */
 	struct xpv_bfn_alloc depot;
-	u32 *store;
+	unsigned long *store;
 	struct xpv_bfn_pcpu __percpu *pcpu;
 	struct workqueue_struct *wq;
 	struct notifier_block mod_nb;
 	atomic64_t leaked;
 	atomic64_t orphans;
+	atomic64_t bad_frees;
 } xpv_emu_g = {
 	.lock = __MUTEX_INITIALIZER(xpv_emu_g.lock),
 	.handles = LIST_HEAD_INIT(xpv_emu_g.handles),
@@ -218,6 +220,30 @@ static struct xpv_emu_global {
 #define G xpv_emu_g
 
 /* ---- BFN allocation ----------------------------------------------------- */
+
+/* A free the allocator refused: a bug in this file; never corrupts it. */
+static void xpv_emu_bad_free(u64 bfn, unsigned int order, int rc)
+{
+	atomic64_inc(&G.bad_frees);
+	pr_err_ratelimited("bfn 0x%llx order %u: not a block in use, not freed (%d)\n",
+			   bfn, order, rc);
+}
+
+/* Give @pc's magazine back to the depot down to @keep entries. */
+static void xpv_emu_mag_drain(struct xpv_bfn_pcpu *pc, unsigned int keep)
+{
+	unsigned int bad;
+
+	lockdep_assert_held(&pc->lock);
+	spin_lock(&G.depot_lock);
+	bad = xpv_bfn_mag_drain(&G.depot, &pc->mag, keep);
+	spin_unlock(&G.depot_lock);
+	if (bad) {
+		atomic64_add(bad, &G.bad_frees);
+		pr_err_ratelimited("%u corrupt entries dropped from a BFN magazine\n",
+				   bad);
+	}
+}
 
 static int xpv_emu_bfn_get1(unsigned int order, u64 *bfn)
 {
@@ -238,11 +264,7 @@ static int xpv_emu_bfn_get1(unsigned int order, u64 *bfn)
 		xpv_bfn_mag_fill(&G.depot, &pc->mag, XPV_BFN_MAG_SIZE / 2);
 		spin_unlock(&G.depot_lock);
 	}
-	rc = -ENOSPC;
-	if (pc->mag.n) {
-		*bfn = pc->mag.bfn[--pc->mag.n];
-		rc = 0;
-	}
+	rc = xpv_bfn_mag_pop(&G.depot, &pc->mag, bfn);
 	spin_unlock(&pc->lock);
 	return rc;
 }
@@ -250,6 +272,8 @@ static int xpv_emu_bfn_get1(unsigned int order, u64 *bfn)
 /*
  * Give a block back.  Only after the flush that covered its unmap: every
  * iommu_op hypercall flushes before it returns, so after the hypercall.
+ * A block that is not one in use is refused by the allocator (checked
+ * with one atomic bit operation for order 0) and reported.
  */
 static void xpv_emu_bfn_put(u64 bfn, unsigned int order)
 {
@@ -260,18 +284,18 @@ static void xpv_emu_bfn_put(u64 bfn, unsigned int order)
 		spin_lock(&G.depot_lock);
 		rc = xpv_bfn_put(&G.depot, bfn, order);
 		spin_unlock(&G.depot_lock);
-		WARN_ON_ONCE(rc);
-		return;
+	} else {
+		pc = raw_cpu_ptr(G.pcpu);
+		spin_lock(&pc->lock);
+		rc = xpv_bfn_mag_push(&G.depot, &pc->mag, bfn);
+		if (rc == -ENOSPC) {
+			xpv_emu_mag_drain(pc, XPV_BFN_MAG_SIZE / 2);
+			rc = xpv_bfn_mag_push(&G.depot, &pc->mag, bfn);
+		}
+		spin_unlock(&pc->lock);
 	}
-	pc = raw_cpu_ptr(G.pcpu);
-	spin_lock(&pc->lock);
-	if (pc->mag.n == XPV_BFN_MAG_SIZE) {
-		spin_lock(&G.depot_lock);
-		xpv_bfn_mag_drain(&G.depot, &pc->mag, XPV_BFN_MAG_SIZE / 2);
-		spin_unlock(&G.depot_lock);
-	}
-	pc->mag.bfn[pc->mag.n++] = bfn;
-	spin_unlock(&pc->lock);
+	if (rc)
+		xpv_emu_bad_free(bfn, order, rc);
 }
 
 /* Every magazine back to the depot (before declaring the window full). */
@@ -283,14 +307,18 @@ static void xpv_emu_bfn_drain_all(void)
 		struct xpv_bfn_pcpu *pc = per_cpu_ptr(G.pcpu, cpu);
 
 		spin_lock(&pc->lock);
-		spin_lock(&G.depot_lock);
-		xpv_bfn_mag_drain(&G.depot, &pc->mag, 0);
-		spin_unlock(&G.depot_lock);
+		xpv_emu_mag_drain(pc, 0);
 		spin_unlock(&pc->lock);
 	}
 }
 
-/* @nr blocks of @order into @bfn[], all or none. */
+/*
+ * @nr blocks of @order into @bfn[], all or none.  When the window looks
+ * full, the magazines are emptied into the depot once and the request
+ * retried: bounded by the number of CPUs times XPV_BFN_MAG_SIZE frees, and
+ * each allocator operation is O(max_order * XPV_BFN_LEVELS) word
+ * operations, failing ones max_order + 1.
+ */
 static int xpv_emu_bfn_get(unsigned int order, u64 *bfn, unsigned int nr)
 {
 	unsigned int i = 0;
@@ -1126,7 +1154,7 @@ static int xpv_emu_mod_notify(struct notifier_block *nb, unsigned long action,
 
 static int emu_show(struct seq_file *s, void *v)
 {
-	u64 cached = 0, used, free_frames, compactions;
+	u64 cached = 0, used, free_frames;
 	struct xpv_emu *emu;
 	unsigned int cpu;
 
@@ -1145,7 +1173,6 @@ static int emu_show(struct seq_file *s, void *v)
 		spin_lock(&G.depot_lock);
 		used = G.depot.used_frames;
 		free_frames = G.depot.free_frames;
-		compactions = G.depot.compactions;
 		spin_unlock(&G.depot_lock);
 		seq_printf(s, "bfn_base\t0x%llx\n", G.caps.bfn_base);
 		seq_printf(s, "bfn_end\t0x%llx\n", G.caps.bfn_end);
@@ -1153,10 +1180,10 @@ static int emu_show(struct seq_file *s, void *v)
 		seq_printf(s, "used_frames\t%llu\n", used - cached);
 		seq_printf(s, "cached_frames\t%llu\n", cached);
 		seq_printf(s, "free_frames\t%llu\n", free_frames);
-		seq_printf(s, "compactions\t%llu\n", compactions);
 	}
 	seq_printf(s, "leaked_bfns\t%lld\n", atomic64_read(&G.leaked));
 	seq_printf(s, "orphans_released\t%lld\n", atomic64_read(&G.orphans));
+	seq_printf(s, "bad_frees\t%lld\n", atomic64_read(&G.bad_frees));
 	mutex_lock(&G.lock);
 	list_for_each_entry(emu, &G.handles, node) {
 		mutex_lock(&emu->lock);
@@ -1240,7 +1267,7 @@ static int xpv_emu_window(void)
 		return -ENOSPC;
 	}
 	len = xpv_bfn_store_len(frames, XPV_BFN_MAX_ORDER);
-	G.store = kvmalloc_array(len, sizeof(u32), GFP_KERNEL);
+	G.store = kvmalloc_array(len, sizeof(*G.store), GFP_KERNEL);
 	if (!G.store)
 		return -ENOMEM;
 	rc = xpv_bfn_init(&G.depot, base, frames, XPV_BFN_MAX_ORDER, G.store,
@@ -1250,6 +1277,8 @@ static int xpv_emu_window(void)
 				     XPV_EMU_MSI_BFN + XPV_EMU_MSI_NR);
 	if (!rc)
 		rc = xpv_emu_parse_rmrr();
+	if (!rc)
+		xpv_bfn_seal(&G.depot);
 	if (rc) {
 		pr_err("bad BFN window or emu_rmrr=%s (%d)\n", emu_rmrr, rc);
 		goto free;
