@@ -48,7 +48,7 @@
 /* Order-0 blocks a magazine (per-CPU cache) holds. */
 #define XPV_BFN_MAG_SIZE	32
 /* Largest window: 2^30 frames (4 TiB). */
-#define XPV_BFN_MAX_FRAMES	(1ull << 30)
+#define XPV_BFN_MAX_FRAMES	0x40000000ull
 /* Bitmap levels: 64^5 >= 2^30 bits. */
 #define XPV_BFN_LEVELS		5
 
