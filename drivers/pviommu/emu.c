@@ -689,8 +689,9 @@ static void __xpv_emu_invalidate(struct xpv_emu *emu, u64 bfn)
  * Pull mode: take what the backend queued for this ioreq server (the
  * stub).  A backend without a queue (real Xen) switches the handle to push
  * mode for good.
+ * Return: true when the queue was seen empty (everything taken).
  */
-static void xpv_emu_pull(struct xpv_emu *emu)
+static bool xpv_emu_pull(struct xpv_emu *emu)
 {
 	unsigned int n;
 	u64 bfn;
@@ -702,9 +703,10 @@ static void xpv_emu_pull(struct xpv_emu *emu)
 		if (rc == -EOPNOTSUPP)
 			emu->push = true;
 		if (rc)
-			break;
+			return rc != -EOPNOTSUPP;
 		__xpv_emu_invalidate(emu, bfn);
 	}
+	return false;
 }
 
 /* ---- hypercalls, unmaps, BFN quarantine ------------------------------------ */
@@ -836,8 +838,8 @@ static void xpv_emu_settle(struct xpv_emu *emu)
 	lockdep_assert_held(&emu->lock);
 	if (emu->push || list_empty(&emu->quar))
 		return;
-	xpv_emu_pull(emu);
-	if (!emu->push)
+	/* Not all taken (a huge queue): keep them for the next settle. */
+	if (xpv_emu_pull(emu))
 		xpv_emu_release(emu, U64_MAX);
 }
 
@@ -1446,8 +1448,11 @@ int xpv_emu_map(struct xpv_emu *emu, const u64 *gfn, unsigned int nr,
 			goto undo_index;
 		mutex_lock(&emu->guest->lock);
 		rc = xpv_emu_guest_reserve(emu->guest, nfresh);
-		for (i = 0; !rc && i < nfresh; i++)
+		for (i = 0; !rc && i < nfresh; i++) {
+			if (!((i + 1) % XPV_EMU_RESCHED))
+				cond_resched();
 			xpv_emu_rec_attach(emu, fresh[i]);
+		}
 		mutex_unlock(&emu->guest->lock);
 		if (rc) {
 			for (i = 0; i < nfresh; i++)
@@ -1478,6 +1483,8 @@ int xpv_emu_map(struct xpv_emu *emu, const u64 *gfn, unsigned int nr,
 		emu->pages += 1ull << order;
 	}
 	for (i = 0; i < nr; i++) {
+		if (!((i + 1) % XPV_EMU_RESCHED))
+			cond_resched();
 		mp[i]->refs += mp[i]->pending;
 		emu->refs += mp[i]->pending;
 		mp[i]->pending = 0;
