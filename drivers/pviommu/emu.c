@@ -1990,11 +1990,15 @@ static int xpv_emu_window(const struct xpv_iommu_caps *caps)
 					     "Xen PV-IOMMU emulator BFNs");
 	G.caps.bfn_base = base;
 	G.caps.bfn_end = base + frames;
-	pr_info("emulator BFN window 0x%llx-0x%llx (%u MiB%s)\n", base,
-		base + frames, emu_window_mb,
-		G.claim ? ", reserved in iomem" :
-		emu_bfn_base ? ", placed by emu_bfn_base" :
-		", beyond iomem");
+	/* xen_pviommu says one line at load: only the unusual is added. */
+	if (!G.claim)
+		pr_info("emulator BFN window 0x%llx-0x%llx (%u MiB) %s, not reserved in iomem\n",
+			base, base + frames, emu_window_mb,
+			emu_bfn_base ? "placed by emu_bfn_base" :
+			"beyond iomem");
+	else
+		pr_debug("emulator BFN window 0x%llx-0x%llx (%u MiB), reserved in iomem\n",
+			 base, base + frames, emu_window_mb);
 	return 0;
 
 free:
