@@ -13,5 +13,6 @@
 int xpv_emu_init(struct xpv_hv *hv, const struct xpv_iommu_caps *caps,
 		 struct dentry *dbg);
 void xpv_emu_exit(void);
+bool xpv_emu_window_overlaps(u64 start_pfn, u64 end_pfn);
 
 #endif /* XPV_PVIOMMU_EMU_H */

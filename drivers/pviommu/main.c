@@ -414,6 +414,8 @@ static int xpv_hotplug_add(const struct xpv_range *r)
 	lockdep_assert_held(&xpv.lock);
 	if (xpv_range_index(r->start) >= 0 || xpv_range_index(r->end - 1) >= 0)
 		return 0;	/* already mapped (never offlined) */
+	if (xpv_emu_window_overlaps(r->start, r->end))
+		return -EBUSY;	/* its BFNs are the emulator window's */
 	if (pm->nr == ARRAY_SIZE(pm->ranges)) {
 		pr_err("hotplug: too many RAM ranges to map pfn 0x%llx-0x%llx\n",
 		       r->start, r->end);

@@ -25,17 +25,30 @@
  *     poll S                      xpv_emu_poll()
  *     keep S 0|1                  1: the invalidate callback keeps the
  *                                 emulator's reference (default: drops it)
+ *     slow S MS                   the invalidate callback sleeps MS ms
+ *                                 before doing anything (default 0)
+ *     maplist S ORDER FLAGS GFN...  one xpv_emu_map() call of the listed
+ *                                 gfns (FLAGS: 0, swap, ro), result: bfns
+ *     inv S BFN                   xpv_emu_invalidate(): an invalidate as
+ *                                 read from the ioreq ring (real Xen)
+ *     mark S                      xpv_emu_inv_mark(), result: the mark
+ *     done S MARK                 xpv_emu_inv_done(), result: released
  *   result  the last command's result line
  *   state   one line per slot: counters of what the callbacks saw
  *
- * Module parameter leak=1: exit without closing the handles (xen_pviommu
- * must release them when this module goes away).
+ * Module parameters: leak=1: exit without closing the handles (xen_pviommu
+ * must release them when this module goes away); with exit_inv=1 too,
+ * exit() also frees each slot's callback data (priv) after poisoning it,
+ * having first queued an invalidate for the slot's first GTT entry and
+ * slept 200 ms, so that a callback made once exit() has started (it must
+ * not be) finds the poison and says so.
  *
  * Copyright (c) 2026 The xen-pviommu authors.
  */
 #define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -56,12 +69,31 @@ module_param(leak, bool, 0444);
 MODULE_PARM_DESC(leak,
 		 "exit without closing the handles, to test their release by xen_pviommu (default 0)");
 
+static bool exit_inv;
+module_param(exit_inv, bool, 0444);
+MODULE_PARM_DESC(exit_inv,
+		 "with leak=1: at exit, queue an invalidate, sleep 200 ms, then free the callback data (default 0)");
+
 #define XES_SLOTS	4
 #define XES_MAX_GTT	65536u
+#define XES_MAX_LIST	32
+#define XES_MAGIC	0x5ea5e0u
+#define XES_DEAD	0xdeadu
+
+/**
+ * struct xes_priv - what the invalidate callback gets (freed at exit)
+ * @magic: XES_MAGIC while valid, XES_DEAD once exit() gave it up.
+ * @slot:  the slot.
+ */
+struct xes_priv {
+	unsigned int magic;
+	struct xes_slot *slot;
+};
 
 /**
  * struct xes_slot - one emulator instance
  * @emu:        its handle, or NULL.
+ * @priv:       its callback data.
  * @domid:      the guest.
  * @ios:        the ioreq server.
  * @lock:       protects the shadow GTT and the counters (taken by the
@@ -71,14 +103,20 @@ MODULE_PARM_DESC(leak,
  * @nr:         entries.
  * @order:      their order.
  * @keep:       the callback keeps the reference instead of dropping it.
+ * @slow_ms:    the callback sleeps this long first.
  * @inv:        invalidate callbacks.
  * @inv_gtt:    ... that hit a shadow GTT entry.
- * @inv_dropped: ... with dropped=true.
+ * @inv_dropped: ... with XPV_EMU_INV_DROPPED.
+ * @inv_swapped: ... with XPV_EMU_INV_SWAPPED.
+ * @inv_pinned: ... with XPV_EMU_INV_PINNED.
+ * @running:    callbacks running now.
  * @last_gfn:   gfn of the last one.
  * @last_bfn:   bfn of the last one.
+ * @last_order: order of the last one.
  */
 struct xes_slot {
 	struct xpv_emu *emu;
+	struct xes_priv *priv;
 	u16 domid;
 	u16 ios;
 	spinlock_t lock;	/* gtt_*, nr, counters */
@@ -87,31 +125,53 @@ struct xes_slot {
 	unsigned int nr;
 	unsigned int order;
 	bool keep;
+	unsigned int slow_ms;
 	u64 inv;
 	u64 inv_gtt;
 	u64 inv_dropped;
+	u64 inv_swapped;
+	u64 inv_pinned;
+	unsigned int running;
 	u64 last_gfn;
 	u64 last_bfn;
+	unsigned int last_order;
 };
 
 /* Serialises commands (never taken by the callback). */
 static DEFINE_MUTEX(xes_lock);
 static struct xes_slot xes_slots[XES_SLOTS];
-static char xes_result[128];		/* protected by xes_lock */
+static char xes_result[512];		/* protected by xes_lock */
 static struct dentry *xes_dir;
 
 static void xes_invalidate(struct xpv_emu *emu, void *priv, u64 gfn,
-			   u64 bfn, unsigned int order, bool dropped)
+			   u64 bfn, unsigned int order, enum xpv_emu_inv how)
 {
-	struct xes_slot *s = priv;
-	unsigned int i;
+	struct xes_priv *p = priv;
+	struct xes_slot *s;
+	unsigned int i, slow;
 	bool drop = false;
 
+	if (READ_ONCE(p->magic) != XES_MAGIC) {
+		pr_err("invalidate callback with dead callback data (gfn 0x%llx bfn 0x%llx): made after exit() started\n",
+		       gfn, bfn);
+		return;
+	}
+	s = p->slot;
 	spin_lock(&s->lock);
+	s->running++;
+	slow = s->slow_ms;
+	spin_unlock(&s->lock);
+	if (slow)
+		msleep(slow);
+	spin_lock(&s->lock);
+	s->running--;
 	s->inv++;
-	s->inv_dropped += dropped;
+	s->inv_dropped += how == XPV_EMU_INV_DROPPED;
+	s->inv_swapped += how == XPV_EMU_INV_SWAPPED;
+	s->inv_pinned += how == XPV_EMU_INV_PINNED;
 	s->last_gfn = gfn;
 	s->last_bfn = bfn;
+	s->last_order = order;
 	for (i = 0; i < s->nr; i++) {
 		if (s->gtt_bfn[i] == bfn) {
 			/* A mediator points the shadow PTE at its scratch. */
@@ -259,9 +319,42 @@ static unsigned int xes_flags(const char *args)
 	       (strstr(args, " ro") ? XPV_EMU_RO : 0);
 }
 
+/* maplist S ORDER FLAGS GFN...: one xpv_emu_map() call. */
+static int xes_maplist(struct xes_slot *s, char *line)
+{
+	u64 gfn[XES_MAX_LIST], bfn[XES_MAX_LIST];
+	unsigned int order, nr = 0, i, flags;
+	char fl[8], *tok;
+	int n, rc, len = 0;
+
+	if (sscanf(line, "%u %7s%n", &order, fl, &n) != 2)
+		return -EINVAL;
+	flags = !strcmp(fl, "swap") ? XPV_EMU_SWAP :
+		!strcmp(fl, "ro") ? XPV_EMU_RO : 0;
+	line += n;
+	while ((tok = strsep(&line, " ")) != NULL) {
+		if (!*tok || *tok == '\n')
+			continue;
+		if (nr == XES_MAX_LIST || kstrtou64(tok, 16, &gfn[nr]))
+			return -EINVAL;
+		nr++;
+	}
+	if (!nr)
+		return -EINVAL;
+	rc = xpv_emu_map(s->emu, gfn, nr, order, flags, bfn);
+	if (rc)
+		return rc;
+	for (i = 0; i < nr; i++)
+		len += scnprintf(xes_result + len, sizeof(xes_result) - len,
+				 "%s0x%llx", i ? " " : "", bfn[i]);
+	scnprintf(xes_result + len, sizeof(xes_result) - len, "\n");
+	return 0;
+}
+
 static int xes_cmd(char *line)
 {
 	unsigned int slot, a, b, order = 0;
+	struct xes_priv *p;
 	char cmd[16];
 	struct xes_slot *s;
 	u64 x, bfn;
@@ -277,10 +370,18 @@ static int xes_cmd(char *line)
 
 		if (s->emu || sscanf(line, "%u %u", &a, &b) != 2)
 			return -EINVAL;
-		emu = xpv_emu_open(a, b, &xes_ops, s);
-		if (IS_ERR(emu))
+		p = kzalloc(sizeof(*p), GFP_KERNEL);
+		if (!p)
+			return -ENOMEM;
+		p->magic = XES_MAGIC;
+		p->slot = s;
+		emu = xpv_emu_open(a, b, &xes_ops, p);
+		if (IS_ERR(emu)) {
+			kfree(p);
 			return PTR_ERR(emu);
+		}
 		s->emu = emu;
+		s->priv = p;
 		s->domid = a;
 		s->ios = b;
 		return 0;
@@ -291,6 +392,9 @@ static int xes_cmd(char *line)
 		xes_gtt_unmap(s);	/* the API would do it anyway */
 		xpv_emu_close(s->emu);
 		s->emu = NULL;
+		/* No callback after close returned: priv can go. */
+		kfree(s->priv);
+		s->priv = NULL;
 		return 0;
 	}
 	if (!strcmp(cmd, "gtt")) {
@@ -330,6 +434,34 @@ static int xes_cmd(char *line)
 			snprintf(xes_result, sizeof(xes_result), "%d\n", rc);
 		return rc < 0 ? rc : 0;
 	}
+	if (!strcmp(cmd, "maplist"))
+		return xes_maplist(s, line);
+	if (!strcmp(cmd, "inv")) {
+		rc = kstrtou64(skip_spaces(line), 16, &x);
+		return rc ? rc : xpv_emu_invalidate(s->emu, x);
+	}
+	if (!strcmp(cmd, "mark")) {
+		snprintf(xes_result, sizeof(xes_result), "%llu\n",
+			 xpv_emu_inv_mark(s->emu));
+		return 0;
+	}
+	if (!strcmp(cmd, "done")) {
+		rc = kstrtou64(skip_spaces(line), 0, &x);
+		if (!rc)
+			rc = xpv_emu_inv_done(s->emu, x);
+		if (rc >= 0)
+			snprintf(xes_result, sizeof(xes_result), "%d\n", rc);
+		return rc < 0 ? rc : 0;
+	}
+	if (!strcmp(cmd, "slow")) {
+		rc = kstrtouint(skip_spaces(line), 0, &a);
+		if (rc)
+			return rc;
+		spin_lock(&s->lock);
+		s->slow_ms = a;
+		spin_unlock(&s->lock);
+		return 0;
+	}
 	if (!strcmp(cmd, "keep")) {
 		rc = kstrtouint(skip_spaces(line), 0, &a);
 		if (rc)
@@ -345,7 +477,7 @@ static int xes_cmd(char *line)
 static ssize_t ctl_write(struct file *f, const char __user *ubuf, size_t len,
 			 loff_t *ppos)
 {
-	char buf[128];
+	char buf[512];
 	int rc;
 
 	if (len >= sizeof(buf))
@@ -383,10 +515,11 @@ static int state_show(struct seq_file *m, void *v)
 		spin_lock(&s->lock);
 		for (k = 0, live = 0; k < s->nr; k++)
 			live += !!s->gtt_bfn[k];
-		seq_printf(m, "slot %u open=%d dom=%u ios=%u gtt=%u gtt_live=%u inv=%llu inv_gtt=%llu inv_dropped=%llu last_gfn=0x%llx last_bfn=0x%llx\n",
+		seq_printf(m, "slot %u open=%d dom=%u ios=%u gtt=%u gtt_live=%u inv=%llu inv_gtt=%llu inv_dropped=%llu inv_swapped=%llu inv_pinned=%llu running=%u last_gfn=0x%llx last_bfn=0x%llx last_order=%u\n",
 			   i, !!s->emu, s->domid, s->ios, s->nr, live, s->inv,
-			   s->inv_gtt, s->inv_dropped, s->last_gfn,
-			   s->last_bfn);
+			   s->inv_gtt, s->inv_dropped, s->inv_swapped,
+			   s->inv_pinned, s->running, s->last_gfn,
+			   s->last_bfn, s->last_order);
 		spin_unlock(&s->lock);
 	}
 	return 0;
@@ -415,6 +548,24 @@ static int __init xes_init(void)
 }
 module_init(xes_init);
 
+/*
+ * exit_inv: make a callback due for @s while this module is going away,
+ * give it time to be (wrongly) made, then give up its data.
+ */
+static void xes_exit_inv(struct xes_slot *s)
+{
+	u64 bfn = 0;
+
+	spin_lock(&s->lock);
+	if (s->nr)
+		bfn = s->gtt_bfn[0];
+	spin_unlock(&s->lock);
+	if (bfn)
+		xpv_emu_invalidate(s->emu, bfn);
+	WRITE_ONCE(s->priv->magic, XES_DEAD);
+	msleep(200);
+}
+
 static void __exit xes_exit(void)
 {
 	unsigned int i;
@@ -432,6 +583,8 @@ static void __exit xes_exit(void)
 			/* The handle is xen_pviommu's to release now. */
 			u64 *gfn, *bfn;
 
+			if (exit_inv)
+				xes_exit_inv(s);
 			spin_lock(&s->lock);
 			gfn = s->gtt_gfn;
 			bfn = s->gtt_bfn;
@@ -442,6 +595,8 @@ static void __exit xes_exit(void)
 			kvfree(gfn);
 			kvfree(bfn);
 		}
+		kfree(s->priv);
+		s->priv = NULL;
 		s->emu = NULL;
 	}
 }

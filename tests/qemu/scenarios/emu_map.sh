@@ -4,7 +4,9 @@
 # domains and ioreq servers: thousands of pages mapped, looked up and
 # unmapped in ceil(N/batch) hypercalls; 2 MiB and 64 KiB blocks aligned;
 # the MSI window and RMRRs avoided; two emulators sharing a gfn don't
-# unpin each other; the privilege matrix gives exact errnos; unloading
+# unpin each other; a gfn repeated in one call is one mapping with one
+# reference per repeat, capped by emu_max_refs (EOVERFLOW, nothing
+# changed); the privilege matrix gives exact errnos; unloading
 # the emulator with live mappings releases everything (closing itself,
 # and not closing: xen_pviommu's module notifier); stub audit clean.
 # kernels: all
@@ -47,11 +49,13 @@ t_insmod xen_pvcore || exit 1
 t_insmod xen_hvstub rmrr=0xfee00:256 pool_frames=16384 || exit 1
 # The window starts below the MSI window so that it has to be skipped;
 # the stub refuses (EACCES) any map touching 0xfee00-0xfeeff.
-t_insmod xen_pviommu emu_bfn_base=0xfe000 emu_rmrr=0x101000:512 || exit 1
+t_insmod xen_pviommu emu_bfn_base=0xfe000 emu_rmrr=0x101000:512 \
+	emu_max_refs=3 || exit 1
 t_eq "emu: map mode, batch 512, 39 bits" "map 512 39" \
 	"$(emuf mode) $(emuf batch) $(emuf addr_bits)"
-t_eq "emu: window and reservations (MSI + emu_rmrr)" "0xfe000 0x13e000 2" \
-	"$(emuf bfn_base) $(emuf bfn_end) $(emuf reserved)"
+t_eq "emu: window placed by hand (not claimed), reservations (MSI + emu_rmrr)" \
+	"0xfe000 0x13e000 0 2 768" \
+	"$(emuf bfn_base) $(emuf bfn_end) $(emuf claimed) $(emuf reserved) $(emuf reserved_frames)"
 t_insmod xpv_emu_sample || exit 1
 
 t_check "domain 5: 4096 pages, 2 MiB aligned" \
@@ -93,6 +97,7 @@ t_eq "stub: 64 order-4 foreign mappings" 64 \
 	"$(grep -c 'order=4 .*kind=foreign' $D/mappings)"
 t_errno "misaligned gfn for order 4: EINVAL" EINVAL ctl map 0 0x401 4
 t_errno "order 10: EINVAL" EINVAL ctl map 0 0 10
+t_errno "swap_mfn with order 4: EINVAL" EINVAL ctl map 0 0x800 4 swap
 t_check "slot 0: unmap them" ctl gtt_unmap 0
 
 # --- two emulators sharing gfn 7 ----------------------------------------------
@@ -124,9 +129,29 @@ t_eq "now gone" none "$(src_of "$a")"
 t_errno "a third unmap: ENOENT" ENOENT ctl unmap 0 "$a"
 t_errno "lookup after unmap: ENOENT" ENOENT ctl lookup 0 7
 
+# --- a gfn repeated in one call; the reference cap ------------------------------
+mf=$(counter op_map_foreign_page)
+t_check "one call maps gfn 9 three times" ctl maplist 0 0 0 9 9 9
+r9=$(cat $S/result)
+set -- $r9
+t_eq "one op, the same BFN three times" "1 $1 $1 $1" \
+	"$(($(counter op_map_foreign_page) - mf)) $r9"
+b9=$1
+fm=$(foreign) mf=$(counter op_map_foreign_page)
+t_errno "a 4th reference (emu_max_refs=3): EOVERFLOW" EOVERFLOW ctl map 0 9
+t_errno "in a call with a new gfn: EOVERFLOW" EOVERFLOW \
+	ctl maplist 0 0 0 0x20 9
+t_eq "nothing changed: no op, no new mapping" "0 $fm" \
+	"$(($(counter op_map_foreign_page) - mf)) $(foreign)"
+t_check "three unmaps" \
+	sh -c "echo 'unmap 0 $b9' > $S/ctl && echo 'unmap 0 $b9' > $S/ctl && echo 'unmap 0 $b9' > $S/ctl"
+t_eq "gfn 9 unmapped after the third" none "$(src_of "$b9")"
+
 # --- privilege matrix -----------------------------------------------------------
 t_errno "open domid 0 (this domain): EPERM" EPERM ctl open 2 0 1
 t_errno "open DOMID_SELF: EPERM" EPERM ctl open 2 32752 1
+t_errno "open DOMID_IO (reserved, not a guest): EINVAL" EINVAL ctl open 2 32753 1
+t_errno "open DOMID_INVALID: EINVAL" EINVAL ctl open 2 32756 1
 t_errno "open (5, 1) twice: EBUSY" EBUSY ctl open 2 5 1
 t_check "open (99, 1): no such domain yet" ctl open 2 99 1
 t_errno "map for a domain that does not exist: ENXIO" ENXIO ctl map 2 0
