@@ -23,6 +23,8 @@ PKGS=(
 	asciidoctor
 	# real-Xen tier
 	xen-hypervisor-4.17-amd64 xen-utils-4.17
+	# debug tier: building linux-source-6.1 (scripts/debug-kernel.sh)
+	flex bison bc libelf-dev libssl-dev
 	# packaging
 	dkms
 )

@@ -3,8 +3,9 @@
 #
 # test.sh - the whole test suite, from a fresh Debian 12 machine:
 #   deps -> static checks (both kernels) -> DKMS -> unit -> ndctl-xen ->
-#   fuzz smoke -> QEMU tier (stock 6.1 and 6.12 with the stub hypervisor,
-#   real Xen 4.17 with both as PV Dom0, harness self-test)
+#   allocator benchmark -> fuzz smoke -> QEMU tier (stock 6.1 and 6.12
+#   with the stub hypervisor, real Xen 4.17 with both as PV Dom0, the perf
+#   boots under -icount, harness self-test)
 #
 # Each stage ends with its own "N passed, N failed" line; this script sums
 # them and ends with one "N passed, N failed" line.  A stage that dies
@@ -69,6 +70,7 @@ stage check scripts/check.sh
 stage dkms scripts/dkms-check.sh
 stage unit make -s -C tests/unit run
 stage tool tool_tests
+stage bench make -s -C tests/bench run
 [ -f tests/fuzz/Makefile ] && stage fuzz make -s -C tests/fuzz smoke
 [ "$quick" -eq 0 ] && stage qemu tests/qemu/run --kernel all
 

@@ -242,16 +242,17 @@ def find_kernel(series):
 # Scenarios
 
 HEADER_RX = re.compile(r"^#\s*(needs|kernels|boot|timeout|stock|expect|"
-                       r"hypervisor|memory|icount|append)\s*:\s*(.*?)\s*$")
+                       r"hypervisor|memory|icount|append|smp)\s*:\s*(.*?)\s*$")
 
 
-def with_memory(base, memory):
-    """QEMU base arguments with the guest's RAM set to @memory (e.g. "4G");
-    hotplug room stays (2 slots, maxmem at least 4 GiB above it)."""
+def with_memory(base, memory, smp=1):
+    """QEMU base arguments with the guest's RAM set to @memory (e.g. "4G";
+    hotplug room stays: 2 slots, maxmem 4 GiB above it) and @smp vCPUs."""
     args = list(base)
     if memory:
         gib = int(memory[:-1]) if memory.endswith("G") else 1
         args[args.index("-m") + 1] = f"{memory},slots=2,maxmem={gib + 4}G"
+    args[args.index("-smp") + 1] = str(smp)
     return args
 
 
@@ -269,6 +270,7 @@ class Scenario:
         self.memory = None
         self.icount = False
         self.append = ""
+        self.smp = 1
         self.errors = []
         for line in self.path.read_text().splitlines():
             if line.startswith("#!") or not line.strip():
@@ -302,6 +304,11 @@ class Scenario:
                 self.icount = val == "yes"
                 if val not in ("yes", "no"):
                     self.errors.append(f"bad icount '{val}' (yes or no)")
+            elif key == "smp":
+                if re.fullmatch(r"[1-4]", val):
+                    self.smp = int(val)
+                else:
+                    self.errors.append(f"bad smp '{val}' (1-4)")
             elif key == "append":
                 self.append = val
                 if not re.fullmatch(r"[A-Za-z0-9_.=:/ -]*", val):
@@ -323,7 +330,7 @@ class Scenario:
         if self.boot == "own":
             self.boot = "own-" + self.name
         for key, val in (("memory", self.memory), ("icount", self.icount),
-                         ("append", self.append)):
+                         ("append", self.append), ("smp", self.smp > 1)):
             if val and not self.boot:
                 self.errors.append(f"'# {key}:' needs '# boot:' (a boot "
                                    "of its own or a named group)")
@@ -356,6 +363,9 @@ class Boot:
         self.memory = next((s.memory for s in scenarios if s.memory), None)
         self.icount = any(s.icount for s in scenarios)
         self.append = next((s.append for s in scenarios if s.append), "")
+        self.smp = max((s.smp for s in scenarios), default=1)
+        if self.icount:
+            self.smp = 1        # -icount needs one vCPU
         tag = f"{kernel.kver}.{name}"
         self.console = LOGS / f"{tag}.console.log"
         self.output = LOGS / f"{tag}.output.log"
@@ -379,7 +389,7 @@ class Boot:
         k = self.kernel
         icount = ["-icount", "shift=0,sleep=off"] if self.icount else []
         if self.hv != "xen":
-            return with_memory(QEMU_BASE, self.memory) + icount + [
+            return with_memory(QEMU_BASE, self.memory, self.smp) + icount + [
                 "-kernel", str(k.vmlinuz), "-initrd", str(initrd),
                 "-append", " ".join(filter(None, (KCMDLINE, self.append)))]
         for what, text in (("Dom0 kernel path", str(k.vmlinuz)),

@@ -8,10 +8,11 @@
 # valid BFN or ENOENT, maps fail only with ENXIO (ballooned) or ENOSPC
 # (order 4, no longer contiguous), every unmap of a held reference works;
 # afterwards nothing is mapped, no frame is in use, no free was refused,
-# no invalidate lost, the stub's audit is clean.  The guest has one vCPU
-# (tests/qemu/run.py boots -smp 1): the threads interleave where they
-# sleep, and run at once only with more vCPUs.
+# no invalidate lost, the stub's audit is clean.  A boot of its own with
+# two vCPUs, so the threads really run at once.
 # kernels: all
+# boot: own
+# smp: 2
 # timeout: 180
 
 D=/sys/kernel/debug/xen_hvstub
