@@ -5,7 +5,8 @@
 #   deps -> static checks (both kernels) -> DKMS -> unit -> ndctl-xen ->
 #   allocator benchmark -> fuzz smoke -> QEMU tier (stock 6.1 and 6.12
 #   with the stub hypervisor, real Xen 4.17 with both as PV Dom0, the perf
-#   boots under -icount, harness self-test)
+#   boots under -icount, the debug kernel (built once, cached) with KASAN,
+#   lockdep, DMA-API debug, kmemleak and UBSAN, harness self-test)
 #
 # Each stage ends with its own "N passed, N failed" line; this script sums
 # them and ends with one "N passed, N failed" line.  A stage that dies
@@ -60,6 +61,16 @@ tool_tests() {
 	echo "tool: $((up + cp)) passed, $((uf + cf)) failed"
 }
 
+# The debug tier's kernel (KASAN, lockdep, ...): built once, then cached
+# outside the checkout; the QEMU stage boots it beside the stock kernels.
+debug_kernel() {
+	if scripts/debug-kernel.sh; then
+		echo "debug-kernel: 1 passed, 0 failed"
+	else
+		echo "debug-kernel: 0 passed, 1 failed"
+	fi
+}
+
 if ! scripts/deps.sh; then
 	echo "deps: could not install the packages the suite needs"
 	echo "0 passed, 1 failed"
@@ -72,6 +83,7 @@ stage unit make -s -C tests/unit run
 stage tool tool_tests
 stage bench make -s -C tests/bench run
 [ -f tests/fuzz/Makefile ] && stage fuzz make -s -C tests/fuzz smoke
+[ "$quick" -eq 0 ] && stage dkernel debug_kernel
 [ "$quick" -eq 0 ] && stage qemu tests/qemu/run --kernel all
 
 echo

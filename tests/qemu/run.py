@@ -46,6 +46,12 @@ TESTMODS = HERE / "modules"
 
 SERIES = ("6.1", "6.12")
 SELFTEST_SERIES = "6.12"
+# The debug tier: linux-source-6.1 with KASAN, lockdep, DMA-API debug,
+# kmemleak, UBSAN (scripts/debug-kernel.sh builds and caches it).  Part of
+# "--kernel all" once built; scenarios opt out with "# debug: no".
+DEBUG_SERIES = "debug"
+DEBUG_SLOWDOWN = 4              # scenario timeouts on the debug kernel
+DEBUG_KERNEL_SH = TOP / "scripts" / "debug-kernel.sh"
 
 # Stock modules always put in the initramfs (with their dependencies); a
 # scenario adds more with "# stock: mod ...".  Builtins are fine to list.
@@ -214,12 +220,20 @@ def write_if_changed(path, data):
 # Kernels
 
 class Kernel:
-    def __init__(self, series, kver):
+    def __init__(self, series, kver, root=None):
         self.series = series
         self.kver = kver
-        self.vmlinuz = Path(f"/boot/vmlinuz-{kver}")
-        self.moddir = Path(f"/lib/modules/{kver}")
-        self.kdir = Path(f"/usr/src/linux-headers-{kver}")
+        # root: where a kernel of our own keeps bzImage, root/lib/modules
+        # and its build tree (the debug kernel); None for Debian's.
+        self.root = root
+        if root:
+            self.vmlinuz = root / "bzImage"
+            self.moddir = root / "root" / "lib" / "modules" / kver
+            self.kdir = root / "build"
+        else:
+            self.vmlinuz = Path(f"/boot/vmlinuz-{kver}")
+            self.moddir = Path(f"/lib/modules/{kver}")
+            self.kdir = Path(f"/usr/src/linux-headers-{kver}")
         self.bdir = BUILD / kver
         self.error = None           # build failure text
         self.kos = []               # our + test modules (paths)
@@ -227,6 +241,13 @@ class Kernel:
 
 
 def find_kernel(series):
+    if series == DEBUG_SERIES:
+        r = subprocess.run([str(DEBUG_KERNEL_SH), "--print-dir"],
+                           capture_output=True, text=True)
+        d = Path(r.stdout.strip()) if r.returncode == 0 else None
+        if not d or not (d / "done").exists():
+            return None
+        return Kernel(series, (d / "kver").read_text().strip(), root=d)
     cands = []
     for p in glob.glob(f"/boot/vmlinuz-{series}.*-amd64"):
         kver = p[len("/boot/vmlinuz-"):]
@@ -242,7 +263,7 @@ def find_kernel(series):
 # Scenarios
 
 HEADER_RX = re.compile(r"^#\s*(needs|kernels|boot|timeout|stock|expect|"
-                       r"hypervisor|memory|icount|append|smp)\s*:\s*(.*?)\s*$")
+                       r"hypervisor|memory|icount|append|smp|debug)\s*:\s*(.*?)\s*$")
 
 
 def with_memory(base, memory, smp=1):
@@ -271,6 +292,7 @@ class Scenario:
         self.icount = False
         self.append = ""
         self.smp = 1
+        self.debug = True
         self.errors = []
         for line in self.path.read_text().splitlines():
             if line.startswith("#!") or not line.strip():
@@ -304,6 +326,10 @@ class Scenario:
                 self.icount = val == "yes"
                 if val not in ("yes", "no"):
                     self.errors.append(f"bad icount '{val}' (yes or no)")
+            elif key == "debug":
+                self.debug = val == "yes"
+                if val not in ("yes", "no"):
+                    self.errors.append(f"bad debug '{val}' (yes or no)")
             elif key == "smp":
                 if re.fullmatch(r"[1-4]", val):
                     self.smp = int(val)
@@ -323,7 +349,7 @@ class Scenario:
                 self.errors.append(f"unknown device '{d}' "
                                    f"(known: {' '.join(DEVICES)})")
         for k in self.kernels:
-            if k != "all" and k not in SERIES:
+            if k != "all" and k not in SERIES + (DEBUG_SERIES,):
                 self.errors.append(f"unknown kernel '{k}'")
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", self.name):
             self.errors.append("name must be [A-Za-z0-9_.-]+")
@@ -336,6 +362,9 @@ class Scenario:
                                    "of its own or a named group)")
 
     def runs_on(self, series):
+        if series == DEBUG_SERIES:
+            return self.debug and self.hypervisor == "none" and (
+                "all" in self.kernels or series in self.kernels)
         return "all" in self.kernels or series in self.kernels
 
     def guest_path(self):
@@ -380,7 +409,13 @@ class Boot:
         self.result = None          # BootResult
 
     def budget(self):
-        return BOOT_TIMEOUT + sum(s.timeout + GRACE for s in self.scenarios) + 60
+        return BOOT_TIMEOUT + sum(self.timeout(s) + GRACE
+                                  for s in self.scenarios) + 60
+
+    def timeout(self, s):
+        """A scenario's timeout in this boot (checkers slow a debug
+        kernel down)."""
+        return s.timeout * (DEBUG_SLOWDOWN if self.kernel.root else 1)
 
     def qemu_args(self, initrd):
         """Machine, kernel and initramfs arguments (devices and serial
@@ -623,9 +658,11 @@ def stock_closure(k, mods):
     empty = RUNS / "empty-modprobe.d"
     empty.mkdir(parents=True, exist_ok=True)
     deps, files, missing = {}, {}, []
+    base = ["modprobe", "-C", empty, "-S", k.kver]
+    if k.root:
+        base += ["-d", str(k.root / "root")]
     for mod in mods:
-        r = subprocess.run(["modprobe", "-C", empty, "-S", k.kver,
-                            "--show-depends", mod],
+        r = subprocess.run(base + ["--show-depends", mod],
                            capture_output=True, text=True)
         if r.returncode:
             missing.append(mod)
@@ -638,6 +675,8 @@ def stock_closure(k, mods):
             elif w[:1] == ["insmod"]:
                 host = w[1]
                 guest = re.sub(r"\.ko\.(xz|zst|gz)$", ".ko", host)
+                if k.root:      # the guest sees /lib/modules/...
+                    guest = guest[len(str(k.root / "root")):]
                 files[guest] = host
                 if guest not in order:
                     order.append(guest)
@@ -741,7 +780,8 @@ def build_initrd(k, stock, progs, scenario_dirs):
 
 def plan_archive(boot):
     a = Cpio()
-    a.file("/xpv/plan", "".join(f"{s.name} {s.timeout} {s.guest_path()}\n"
+    a.file("/xpv/plan", "".join(f"{s.name} {boot.timeout(s)} "
+                                f"{s.guest_path()}\n"
                                 for s in boot.scenarios).encode())
     if boot.shell:
         a.file("/xpv/shell", b"")
@@ -951,7 +991,7 @@ def boot_one(boot, keep):
            "qemu-system-x86_64"] + args
     boot.cmdfile.write_text(" ".join(shlex.quote(c) for c in cmd) + "\n")
 
-    timeouts = {s.name: s.timeout for s in boot.scenarios}
+    timeouts = {s.name: boot.timeout(s) for s in boot.scenarios}
     t0 = time.monotonic()
     with open(boot.qemulog, "w") as qlog:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog,
@@ -1028,6 +1068,7 @@ TS_RX = re.compile(r"^\[\s*(\d+\.\d+)\]\s?(.*)$")
 CHECK_RX = re.compile(r"^(ok|not ok) (\d+) - (.*?)(?: # (SKIP\b ?)?(.*))?$")
 # Kernel lines that fail the scenario running (else the boot).
 KERNEL_BAD = (
+    ("kmemleak", re.compile(r"unreferenced object 0x")),
     ("oops", re.compile(r"\bOops\b")),
     ("warning", re.compile(r"WARNING:")),
     ("bug", re.compile(r"BUG:|kernel BUG at")),
@@ -1574,11 +1615,12 @@ def main():
         say("another tests/qemu/run is using this checkout's build/: waiting")
         fcntl.flock(lockf, fcntl.LOCK_EX)
 
-    want = SERIES if args.kernel == "all" else \
+    want = SERIES + (DEBUG_SERIES,) if args.kernel == "all" else \
         tuple(x for x in re.split(r"[,\s]+", args.kernel) if x)
     for s in want:
-        if s not in SERIES:
-            ap.error(f"unknown kernel '{s}' (known: {', '.join(SERIES)}, all)")
+        if s not in SERIES + (DEBUG_SERIES,):
+            ap.error(f"unknown kernel '{s}' (known: {', '.join(SERIES)}, "
+                     f"{DEBUG_SERIES}, all)")
     if args.shell:
         if len(want) != 1:
             want = (SELFTEST_SERIES,)
@@ -1590,9 +1632,15 @@ def main():
     kernels = {}
     for s in set(want) | ({SELFTEST_SERIES} if run_self else set()):
         k = find_kernel(s)
+        if not k and s == DEBUG_SERIES and args.kernel == "all":
+            say("note: the debug kernel is not built (scripts/debug-kernel.sh"
+                "; scripts/test.sh builds it): no debug boots")
+            continue
         if not k:
-            say(f"FAIL: no {s} kernel (/boot/vmlinuz-{s}.*-amd64 with "
-                "/lib/modules and /usr/src/linux-headers): run scripts/deps.sh")
+            say(f"FAIL: no {s} kernel " + (
+                "(scripts/debug-kernel.sh builds it)" if s == DEBUG_SERIES
+                else f"(/boot/vmlinuz-{s}.*-amd64 with /lib/modules and "
+                "/usr/src/linux-headers): run scripts/deps.sh"))
             failed += 1
             continue
         kernels[s] = k

@@ -64,6 +64,20 @@ xpv_cleanup() {
 	xpv_mark "CLEANUP-FAILED $1 still loaded:" $left
 }
 
+# kmemleak (the debug kernel): forget what the boot left, then scan after
+# every scenario, its report going to the console log inside the
+# scenario's window (the host fails the scenario on "unreferenced object").
+kml=/sys/kernel/debug/kmemleak
+[ -w $kml ] && echo clear >$kml
+xpv_leaks() {
+	[ -w $kml ] || return 0
+	echo scan >$kml
+	head -60 $kml | while read -r l; do
+		printf '<3>xpv kmemleak: %s\n' "$l" >/dev/kmsg
+	done
+	echo clear >$kml
+}
+
 xpv_mark "BOOT $(uname -r) scenarios=$(grep -c . /xpv/plan) hv=$hv"
 while read -r name tmo path; do
 	[ -n "$name" ] || continue
@@ -76,6 +90,7 @@ while read -r name tmo path; do
 	[ "$rc" -eq 137 ] && [ $((t1 - t0)) -ge "$tmo" ] &&
 		xpv_mark "TIMEOUT $name after ${tmo}s"
 	xpv_cleanup "$name"
+	xpv_leaks
 	xpv_mark "END $name rc=$rc"
 done </xpv/plan
 if [ -e /xpv/shell ]; then

@@ -9,6 +9,7 @@
 # needs: edu
 # boot: perf
 # icount: yes
+# debug: no
 # timeout: 300
 
 run=/sys/kernel/debug/xpv_dmabench/run

@@ -6,6 +6,7 @@
 # needs: edu
 # boot: perf-swiotlb
 # icount: yes
+# debug: no
 # append: swiotlb=force
 # timeout: 300
 
