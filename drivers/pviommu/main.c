@@ -1028,9 +1028,18 @@ static int __init xpv_pviommu_init(void)
 			    &xpv_atomic64_fops);
 	debugfs_create_file("ops", 0400, xpv.dbg, &xpv.hv.ops_issued,
 			    &xpv_atomic64_fops);
+	/*
+	 * The emulator API is a second service: without room for its window
+	 * (or memory) the DMA ops still stand.  Bad parameters refuse the
+	 * load, so a typo is seen.
+	 */
 	rc = xpv_emu_init(&xpv.hv, &xpv.caps, xpv.dbg);
-	if (rc)
+	if (rc == -EINVAL)
 		goto emu;
+	if (rc)
+		pr_warn("emulator API unavailable (%d); DMA ops unaffected\n",
+			rc);
+	rc = 0;
 
 	if (xpv.model_only && xpv.premapped)
 		pr_info("%s backend, model only (stub in a real Xen domain): 1:1 map of %llu pages in %llu ops of order <= %u, %llu hypercalls (minimum %llu); DMA ops unchanged\n",
