@@ -57,9 +57,18 @@ DEBUG_KERNEL_SH = TOP / "scripts" / "debug-kernel.sh"
 # scenario adds more with "# stock: mod ...".  Builtins are fine to list.
 STOCK_MODULES = ("nvme", "virtio_pci", "virtio_blk", "libnvdimm", "nd_pmem",
                  "nd_btt", "nfit", "dax", "dax_pmem", "device_dax", "ext4",
-                 "e1000e", "xenfs")
+                 "e1000e", "xenfs", "xen_evtchn", "xen_privcmd", "xen_gntdev")
 # Host programs copied with every shared library ldd lists.
 HOST_PROGRAMS = ("/usr/bin/ndctl", "/usr/bin/daxctl")
+# Xen's toolstack for the Xen boots (lib.sh's t_xenstore starts it): the
+# newest xen-utils' xl, xenstored and xen-init-dom0, where Debian puts them.
+XEN_TOOLS = ("xl", "xenstored", "xen-init-dom0")
+
+
+def xen_tools():
+    dirs = sorted(glob.glob("/usr/lib/xen-4.*/bin"), key=vkey)
+    return [f"{dirs[-1]}/{t}" for t in XEN_TOOLS
+            if dirs and os.path.exists(f"{dirs[-1]}/{t}")]
 
 DEFAULT_SCENARIO_TIMEOUT = 60   # s, in the guest; "# timeout: N" overrides
 BOOT_TIMEOUT = 240              # s from QEMU start to the guest's BOOT line
@@ -709,7 +718,7 @@ def build_base_archive(k, stock):
     """busybox, ndctl/daxctl with their libraries, stock modules: cached per
     kernel, keyed by the identity of every host file that goes in."""
     deps, files, missing = stock_closure(k, stock)
-    progs = [p for p in HOST_PROGRAMS if os.path.exists(p)]
+    progs = [p for p in HOST_PROGRAMS if os.path.exists(p)] + xen_tools()
     libs = ldd_closure(progs)
     busybox = shutil.which("busybox") or "/bin/busybox"
     key = digest([("v", CACHE_VERSION), ("kver", k.kver),

@@ -185,6 +185,50 @@ t_modprobe() {
 	_t_result not-ok "modprobe $1" "$out"
 }
 
+# PCI bindings.  Scenarios share a boot, and xen_pviommu only attaches with
+# no DMA driver bound: t_pci_unbind_all prints what was bound (for
+# t_pci_rebind) and unbinds it; t_pci_rebind LIST binds it again.  Helpers,
+# not checks.
+t_pci_bound() {
+	local d
+	for d in /sys/bus/pci/drivers/*/0000:*; do
+		[ -e "$d" ] || continue
+		case "${d%/*}" in */pcieport|*/shpchp) continue ;; esac
+		echo "${d%/*}|${d##*/}"
+	done
+}
+t_pci_unbind_all() {
+	local b list
+	list=$(t_pci_bound)
+	for b in $list; do
+		echo "${b#*|}" >"${b%|*}/unbind"
+	done
+	echo "$list"
+}
+t_pci_rebind() {
+	local b
+	for b in $1; do
+		echo "${b#*|}" >"${b%|*}/bind" 2>/dev/null
+	done
+}
+
+# t_xenstore: in a Xen boot, start the toolstack's minimum: the event
+# channel, privcmd and grant devices, xenstored and xen-init-dom0, so that
+# xl works.  Four checks.
+t_xenstore() {
+	local bin
+	bin=$(ls -d /usr/lib/xen-4.*/bin 2>/dev/null | tail -n 1)
+	t_modprobe xen_evtchn
+	t_modprobe xen_privcmd
+	t_modprobe xen_gntdev
+	mkdir -p /var/run/xenstored /var/lib/xenstored /var/run/xen \
+		/var/lib/xen /var/log/xen /etc/xen
+	: >/etc/xen/xl.conf
+	"$bin/xenstored" --pid-file /var/run/xenstored.pid &&
+		"$bin/xen-init-dom0" >/dev/null
+	t_check "xl sees Domain-0" sh -c "$bin/xl list | grep -q '^Domain-0 '"
+}
+
 # t_dmesg: kernel log lines since this scenario began, or since its last
 # t_dmesg_mark (marker lines excluded; everything if the log was cleared).
 t_dmesg() {

@@ -16,6 +16,7 @@ premap() {
 	sed -n "s/^$1\t//p" /sys/kernel/debug/xen_pviommu/premap
 }
 
+saved=$(t_pci_unbind_all)
 t_insmod xen_pvcore || exit 1
 t_insmod xen_hvstub || exit 1
 t_insmod xen_pviommu || exit 1
@@ -37,4 +38,5 @@ t_eq "stub audit: clean, at baseline" "verdict: clean" \
 	"$(grep '^verdict:' /sys/kernel/debug/xen_hvstub/audit)"
 t_rmmod xen_hvstub
 t_rmmod xen_pvcore
+t_pci_rebind "$saved"
 exit 0

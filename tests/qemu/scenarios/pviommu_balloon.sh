@@ -40,11 +40,7 @@ clean() {	# clean DESC: no violation, no caller error
 		   tr '\n' ' ' | sed 's/ $//')"
 }
 
-for d in /sys/bus/pci/drivers/*/0000:*; do
-	[ -e "$d" ] || continue
-	case "${d%/*}" in */pcieport|*/shpchp) continue ;; esac
-	echo "${d##*/}" >"${d%/*}/unbind"
-done
+saved=$(t_pci_unbind_all)
 
 # --- identity default map (Xen's Dom0 map without a window) ------------
 t_insmod xen_pvcore || exit 1
@@ -147,4 +143,5 @@ t_eq "stub: back at baseline (window)" "at_baseline: yes" \
 	"$(grep '^at_baseline:' $S/audit)"
 t_rmmod xen_hvstub
 t_rmmod xen_pvcore
+t_pci_rebind "$saved"
 exit 0
