@@ -119,6 +119,8 @@ struct xpv_resv_stats {
  * @prev_ops:  the global DMA ops before attach.  Protected by @lock.
  * @attached:  our ops are the global DMA ops.  Protected by @lock.
  * @premapped: the 1:1 map is in place.  Protected by @lock.
+ * @strict:    the hardware domain is in dom0-strict mode: no 1:1 map.
+ *             Set once at init.
  * @model_only: the stub was forced inside a real Xen domain: premap
  *             against the real P2M, but never switch the DMA ops (the real
  *             IOMMU knows nothing of the stub's map).  Set once at init.
@@ -142,6 +144,7 @@ static struct xpv_pviommu {
 	const struct dma_map_ops *prev_ops;
 	bool attached;
 	bool premapped;
+	bool strict;
 	bool model_only;
 	struct xarray devices;
 	unsigned int nr_devices;
@@ -1009,7 +1012,16 @@ static int __init xpv_pviommu_init(void)
 	rc = register_memory_notifier(&xpv.mem_nb);
 	if (rc)
 		goto bus;
-	if (attach && (xpv.caps.flags & IOMMU_QUERY_map_cap)) {
+	/*
+	 * Draft B: a hardware domain that may not map every gfn is in
+	 * dom0-strict mode, where the feature is not to be used (its devices
+	 * could not reach grant-mapped pages, and writable type references
+	 * would block page-table pins).  The emulator API stays.
+	 */
+	xpv.strict = xen_initial_domain() &&
+		     (xpv.caps.flags & IOMMU_QUERY_map_cap) &&
+		     !(xpv.caps.flags & IOMMU_QUERY_map_all_gfns);
+	if (attach && !xpv.strict && (xpv.caps.flags & IOMMU_QUERY_map_cap)) {
 		rc = xpv_hook_start();
 		if (rc)
 			goto mem;
@@ -1054,6 +1066,9 @@ static int __init xpv_pviommu_init(void)
 			xpv.premap.boot_hypercalls,
 			xpv.premap.expected.hypercalls, xpv.bounce->nr_chunks,
 			xen_pviommu_follows_reservation() ? "on" : "off");
+	else if (xpv.strict)
+		pr_info("%s backend: dom0-strict mode (map_cap without map_all_gfns in the hardware domain): no 1:1 map; DMA ops unchanged\n",
+			xpv.hv.ops->name);
 	else
 		pr_info("%s backend: map_cap=%u map_all_gfns=%u max_order=%u foreign_offset=0x%llx; DMA ops unchanged\n",
 			xpv.hv.ops->name,

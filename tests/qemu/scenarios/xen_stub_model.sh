@@ -5,7 +5,7 @@
 # the stub is one the domain owns (no caller error), page orders follow
 # real MFN contiguity, the hypercall count equals the computed minimum;
 # the DMA ops are never switched and NVMe keeps working; unload returns the
-# stub to its baseline.
+# stub to its baseline.  In dom0-strict mode nothing is premapped.
 # hypervisor: xen
 # kernels: all
 # needs: nvme
@@ -49,6 +49,18 @@ t_eq "nvme: data read back" "$(md5sum </tmp/pattern)" \
 t_rmmod xen_pviommu
 t_eq "stub back at baseline" "at_baseline: yes" \
 	"$(grep '^at_baseline:' $stub/audit)"
+t_rmmod xen_hvstub
+
+# dom0-strict (map_cap without map_all_gfns, in the hardware domain): no
+# 1:1 map at all, one line says why.
+t_insmod xen_hvstub force=1 strict=1 || exit 1
+t_dmesg_mark
+t_insmod xen_pviommu || exit 1
+t_dmesg_has "strict mode is named" \
+	'xen:xen_pviommu: stub backend: dom0-strict mode \(map_cap without map_all_gfns in the hardware domain\): no 1:1 map; DMA ops unchanged'
+t_eq "nothing premapped" "0 0" "$(premap premapped) $(premap ops)"
+t_rmmod xen_pviommu
+t_eq "stub untouched" "at_baseline: yes" "$(grep '^at_baseline:' $stub/audit)"
 t_rmmod xen_hvstub
 t_rmmod xen_pvcore
 exit 0
