@@ -728,50 +728,6 @@ static long xpv_resv_decrease_chunk(unsigned long *gfns, unsigned int n)
 	return rc + (n - keep);
 }
 
-/**
- * xpv_resv_decrease() - xenmem_reservation_decrease(), IOMMU first
- * @gfns:  frames this domain gives back; the caller has already cleared
- *         their P2M entries
- * @count: number of @gfns
- *
- * Each chunk: the premap blocks holding the pages are rebuilt without
- * them (their BFNs unmapped, the neighbours of a split superpage mapped
- * again), then the frames go back.  A frame whose BFN could not be
- * unmapped is kept (counted and reported) and counted as done, because
- * giving it back would let a device reach another domain's memory, and
- * the balloon driver treats a short count as fatal.
- *
- * Context: process context; may sleep.  Takes the state mutex.
- * Return: frames done, or a negative errno from the hypervisor.
- */
-long xpv_resv_decrease(unsigned long *gfns, unsigned int count)
-{
-	unsigned int off;
-	long done = 0, rc = 0;
-
-	mutex_lock(&xpv.lock);
-	xpv.resv_stats.calls++;
-	if (!xpv.premapped) {
-		rc = xpv_resv_backend(XPV_RESV_DECREASE, gfns, count);
-		mutex_unlock(&xpv.lock);
-		return rc;
-	}
-	xpv_resv_retry();
-	for (off = 0; off < count; off += XPV_RESV_CHUNK) {
-		unsigned int n = min_t(unsigned int, count - off,
-				       XPV_RESV_CHUNK);
-
-		rc = xpv_resv_decrease_chunk(gfns + off, n);
-		if (rc < 0)
-			break;
-		done += rc;
-		if (rc < n)
-			break;
-	}
-	mutex_unlock(&xpv.lock);
-	return done ?: rc;
-}
-
 /* One chunk of a populate; returns frames populated and mapped. */
 static long xpv_resv_populate_chunk(unsigned long *frames, unsigned int n)
 {
@@ -818,6 +774,63 @@ static long xpv_resv_populate_chunk(unsigned long *frames, unsigned int n)
 	return 0;
 }
 
+/*
+ * Both directions: straight to the hypervisor while nothing is premapped,
+ * else withheld frames retried first, then chunk by chunk, stopping at
+ * the first chunk not wholly done.
+ */
+static long xpv_resv_change(enum xpv_hv_resv op, unsigned long *frames,
+			    unsigned int count)
+{
+	unsigned int off;
+	long done = 0, rc = 0;
+
+	mutex_lock(&xpv.lock);
+	xpv.resv_stats.calls++;
+	if (!xpv.premapped) {
+		rc = xpv_resv_backend(op, frames, count);
+		mutex_unlock(&xpv.lock);
+		return rc;
+	}
+	xpv_resv_retry();
+	for (off = 0; off < count; off += XPV_RESV_CHUNK) {
+		unsigned int n = min_t(unsigned int, count - off,
+				       XPV_RESV_CHUNK);
+
+		rc = op == XPV_RESV_DECREASE ?
+		     xpv_resv_decrease_chunk(frames + off, n) :
+		     xpv_resv_populate_chunk(frames + off, n);
+		if (rc < 0)
+			break;
+		done += rc;
+		if (rc < n)
+			break;
+	}
+	mutex_unlock(&xpv.lock);
+	return done ?: rc;
+}
+
+/**
+ * xpv_resv_decrease() - xenmem_reservation_decrease(), IOMMU first
+ * @gfns:  frames this domain gives back; the caller has already cleared
+ *         their P2M entries
+ * @count: number of @gfns
+ *
+ * Each chunk: the premap blocks holding the pages are rebuilt without
+ * them (their BFNs unmapped, the neighbours of a split superpage mapped
+ * again), then the frames go back.  A frame whose BFN could not be
+ * unmapped is kept (counted and reported) and counted as done, because
+ * giving it back would let a device reach another domain's memory, and
+ * the balloon driver treats a short count as fatal.
+ *
+ * Context: process context; may sleep.  Takes the state mutex.
+ * Return: frames done, or a negative errno from the hypervisor.
+ */
+long xpv_resv_decrease(unsigned long *gfns, unsigned int count)
+{
+	return xpv_resv_change(XPV_RESV_DECREASE, gfns, count);
+}
+
 /**
  * xpv_resv_populate() - xenmem_reservation_increase(), IOMMU after
  * @pfns:  pfns to populate; replaced by their new frames for the extents
@@ -835,30 +848,7 @@ static long xpv_resv_populate_chunk(unsigned long *frames, unsigned int n)
  */
 long xpv_resv_populate(unsigned long *pfns, unsigned int count)
 {
-	unsigned int off;
-	long done = 0, rc = 0;
-
-	mutex_lock(&xpv.lock);
-	xpv.resv_stats.calls++;
-	if (!xpv.premapped) {
-		rc = xpv_resv_backend(XPV_RESV_POPULATE, pfns, count);
-		mutex_unlock(&xpv.lock);
-		return rc;
-	}
-	xpv_resv_retry();
-	for (off = 0; off < count; off += XPV_RESV_CHUNK) {
-		unsigned int n = min_t(unsigned int, count - off,
-				       XPV_RESV_CHUNK);
-
-		rc = xpv_resv_populate_chunk(pfns + off, n);
-		if (rc < 0)
-			break;
-		done += rc;
-		if (rc < n)
-			break;
-	}
-	mutex_unlock(&xpv.lock);
-	return done ?: rc;
+	return xpv_resv_change(XPV_RESV_POPULATE, pfns, count);
 }
 
 static int balloon_show(struct seq_file *m, void *v)

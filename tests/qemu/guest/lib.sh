@@ -212,6 +212,38 @@ t_pci_rebind() {
 	done
 }
 
+# t_pci_find VENDOR DEVICE: the address of the first such PCI device
+# (e.g. 0x1234 0x11e8, QEMU's edu), or nothing.  A helper, not a check.
+t_pci_find() {
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = "$1" ] &&
+			[ "$(cat "$d/device")" = "$2" ] && { echo "${d##*/}"; return; }
+	done
+}
+
+# t_dmabench ROUTE BDF BITS SIZE KEY BOUNCED [sg N]: one measurement with
+# the xpv_dmabench module (2000 map/unmap pairs, a BITS-bit mask): checks
+# "perf ROUTE.map.KEY = N" and "perf ROUTE.unmap.KEY = N" (what
+# tests/qemu/run's perf report reads), and that the mapping was bounced
+# (BOUNCED 1) or not (0); BOUNCED "-" reports it as "perf ROUTE.bounced.KEY".
+t_dmabench() {
+	local out run=/sys/kernel/debug/xpv_dmabench/run
+	if ! echo "$2 $3 $4 2000 $7 $8" >$run; then
+		t_fail "bench $1 $5: request accepted"
+		return 1
+	fi
+	read -r out <$run
+	set -- "$1" "$5" "$6" $out
+	t_ok "perf $1.map.$2 = $5"
+	t_ok "perf $1.unmap.$2 = $7"
+	if [ "$3" = - ]; then
+		t_ok "perf $1.bounced.$2 = ${11}"
+	else
+		t_eq "$1 $2: bounced=$3" "$3" "${11}"
+	fi
+}
+
 # t_xenstore: in a Xen boot, start the toolstack's minimum: the event
 # channel, privcmd and grant devices, xenstored and xen-init-dom0, so that
 # xl works.  Four checks.

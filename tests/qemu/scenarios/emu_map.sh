@@ -24,26 +24,7 @@ src_of() {	# src_of BFN: what a device reaches there (stub's view)
 	awk '{ print $4 }' $D/translate
 }
 foreign() { grep -c 'kind=foreign' $D/mappings; }
-# PCI binding state (as pviommu_dma.sh): attach needs unbound devices.
-pci_bound() {
-	for d in /sys/bus/pci/drivers/*/0000:*; do
-		[ -e "$d" ] || continue
-		case "${d%/*}" in */pcieport|*/shpchp) continue ;; esac
-		echo "${d%/*}|${d##*/}"
-	done
-}
-pci_unbind_all() {
-	for b in $(pci_bound); do
-		echo "${b#*|}" >"${b%|*}/unbind"
-	done
-}
-pci_bind() {
-	for b in $1; do
-		echo "${b#*|}" >"${b%|*}/bind" 2>/dev/null
-	done
-}
-saved=$(pci_bound)
-pci_unbind_all
+saved=$(t_pci_unbind_all)
 
 t_insmod xen_pvcore || exit 1
 t_insmod xen_hvstub rmrr=0xfee00:256 pool_frames=16384 || exit 1
@@ -211,5 +192,5 @@ t_check "destroy domains 5, 6" \
 t_eq "stub audit clean" "verdict: clean" "$(grep '^verdict' $D/audit)"
 t_rmmod xen_hvstub
 t_rmmod xen_pvcore
-pci_bind "$saved"
+t_pci_rebind "$saved"
 exit 0

@@ -46,27 +46,7 @@ fileset() {	# fileset DESC DEV: ext2 with 24 files, remounted, verified
 	umount /mnt/fs
 }
 
-# PCI binding state.  Scenarios share a boot, so start from every device
-# unbound (as an early load finds them) and restore the bindings at the end.
-pci_bound() {	# "driver-dir|bdf" of every bound PCI device but bridges
-	for d in /sys/bus/pci/drivers/*/0000:*; do
-		[ -e "$d" ] || continue
-		case "${d%/*}" in */pcieport|*/shpchp) continue ;; esac
-		echo "${d%/*}|${d##*/}"
-	done
-}
-pci_unbind_all() {
-	for b in $(pci_bound); do
-		echo "${b#*|}" >"${b%|*}/unbind"
-	done
-}
-pci_bind() {	# pci_bind LIST: bind "driver-dir|bdf" entries
-	for b in $1; do
-		echo "${b#*|}" >"${b%|*}/bind" 2>/dev/null
-	done
-}
-saved=$(pci_bound)
-pci_unbind_all
+saved=$(t_pci_unbind_all)
 
 t_insmod xen_pvcore || exit 1
 t_insmod xen_hvstub || exit 1
@@ -94,7 +74,7 @@ t_eq "premap: hypercalls equal the computed minimum" \
 hc0=$(counter hypercalls) fl0=$(counter flushes)
 t_modprobe virtio_pci
 t_modprobe virtio_blk
-pci_bind "$saved"
+t_pci_rebind "$saved"
 for d in /sys/bus/pci/devices/*; do
 	[ -e "$d/driver" ] || echo "${d##*/}" >/sys/bus/pci/drivers_probe
 done
@@ -124,13 +104,13 @@ t_eq "edu: exactly the high-page transfers were bounced" 24576 \
 t_eq "bounce pool: no slot left in use" 0 "$(premap bounce_used_slots)"
 t_eq "stub: no hypercall during the I/O" "$hc0" "$(counter hypercalls)"
 t_eq "stub: no IOTLB flush during the I/O" "$fl0" "$(counter flushes)"
-t_eq "every bound device holds the module" "$(pci_bound | wc -l)" \
+t_eq "every bound device holds the module" "$(t_pci_bound | wc -l)" \
 	"$(premap devices)"
 
 t_errno "unload refused while devices are bound with our ops" EAGAIN \
 	xpv_mod unload xen_pviommu
 t_rmmod xpv_edu
-pci_unbind_all
+t_pci_unbind_all >/dev/null
 t_eq "no device holds the module" 0 "$(premap devices)"
 t_rmmod xen_pviommu
 audit=$(cat /sys/kernel/debug/xen_hvstub/audit)
@@ -139,5 +119,5 @@ t_eq "stub audit: back at baseline" "at_baseline: yes" \
 	"$(echo "$audit" | grep '^at_baseline:')"
 t_rmmod xen_hvstub
 t_rmmod xen_pvcore
-pci_bind "$saved"
+t_pci_rebind "$saved"
 exit 0

@@ -8,17 +8,7 @@
 # timeout: 600
 
 # PCI binding state: start from every device unbound, restore at the end.
-pci_bound() {
-	for d in /sys/bus/pci/drivers/*/0000:*; do
-		[ -e "$d" ] || continue
-		case "${d%/*}" in */pcieport|*/shpchp) continue ;; esac
-		echo "${d%/*}|${d##*/}"
-	done
-}
-saved=$(pci_bound)
-for b in $saved; do
-	echo "${b#*|}" >"${b%|*}/unbind"
-done
+saved=$(t_pci_unbind_all)
 
 stub=/sys/kernel/debug/xen_hvstub
 premap() {
@@ -110,10 +100,6 @@ t_eq "nvme (old DMA ops): data read back" "$(md5sum </tmp/pattern)" \
 
 t_rmmod xen_hvstub
 t_rmmod xen_pvcore
-for b in $(pci_bound); do
-	echo "${b#*|}" >"${b%|*}/unbind"
-done
-for b in $saved; do
-	echo "${b#*|}" >"${b%|*}/bind" 2>/dev/null
-done
+t_pci_unbind_all >/dev/null
+t_pci_rebind "$saved"
 exit 0

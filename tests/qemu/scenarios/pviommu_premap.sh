@@ -59,27 +59,7 @@ min_ops() {
 
 pages=$(ram_ranges | { n=0; while read -r s e; do n=$((n + e - s)); done; echo $n; })
 
-# PCI binding state.  Scenarios share a boot, so start from every device
-# unbound (as an early load finds them) and restore the bindings at the end.
-pci_bound() {	# "driver-dir|bdf" of every bound PCI device but bridges
-	for d in /sys/bus/pci/drivers/*/0000:*; do
-		[ -e "$d" ] || continue
-		case "${d%/*}" in */pcieport|*/shpchp) continue ;; esac
-		echo "${d%/*}|${d##*/}"
-	done
-}
-pci_unbind_all() {
-	for b in $(pci_bound); do
-		echo "${b#*|}" >"${b%|*}/unbind"
-	done
-}
-pci_bind() {	# pci_bind LIST: bind "driver-dir|bdf" entries
-	for b in $1; do
-		echo "${b#*|}" >"${b%|*}/bind" 2>/dev/null
-	done
-}
-saved=$(pci_bound)
-pci_unbind_all
+saved=$(t_pci_unbind_all)
 
 t_insmod xen_pvcore || exit 1
 for order in 0 9 18; do
@@ -103,5 +83,5 @@ for order in 0 9 18; do
 	t_rmmod xen_hvstub
 done
 t_rmmod xen_pvcore
-pci_bind "$saved"
+t_pci_rebind "$saved"
 exit 0

@@ -11,25 +11,7 @@ premap() {
 }
 # PCI binding state.  Scenarios share a boot, so start from every device
 # unbound (as an early load finds them) and restore the bindings at the end.
-pci_bound() {	# "driver-dir|bdf" of every bound PCI device but bridges
-	for d in /sys/bus/pci/drivers/*/0000:*; do
-		[ -e "$d" ] || continue
-		case "${d%/*}" in */pcieport|*/shpchp) continue ;; esac
-		echo "${d%/*}|${d##*/}"
-	done
-}
-pci_unbind_all() {
-	for b in $(pci_bound); do
-		echo "${b#*|}" >"${b%|*}/unbind"
-	done
-}
-pci_bind() {	# pci_bind LIST: bind "driver-dir|bdf" entries
-	for b in $1; do
-		echo "${b#*|}" >"${b%|*}/bind" 2>/dev/null
-	done
-}
-saved=$(pci_bound)
-pci_unbind_all
+saved=$(t_pci_unbind_all)
 t_insmod xen_pvcore || exit 1
 t_insmod xen_hvstub || exit 1
 t_modprobe nvme
@@ -82,5 +64,5 @@ t_eq "stub audit clean" "verdict: clean" \
 	"$(grep '^verdict:' /sys/kernel/debug/xen_hvstub/audit)"
 t_rmmod xen_hvstub
 t_rmmod xen_pvcore
-pci_bind "$saved"
+t_pci_rebind "$saved"
 exit 0
