@@ -12,7 +12,7 @@
 #   root/lib/modules/  its modules (modules_install)
 #   build/             the build tree (out-of-tree modules build against it)
 #   kver               the kernel release
-# A finished build is reused in seconds; a build takes ~25 min on 2 cores.
+# A finished build is reused in seconds; a build takes ~20 min on 2 cores.
 #
 # Usage: scripts/debug-kernel.sh [--print-dir]
 set -euo pipefail
@@ -71,4 +71,8 @@ make -s kernelrelease >"$tmp/kver"
 cd /
 mv "$tmp" "$dir"
 touch "$dir/done"
+# Builds of other keys (an older fragment or source) are 2-3 GiB each.
+for old in "$cache"/debug-kernel-*; do
+	[ -d "$old" ] && [ "$old" != "$dir" ] && rm -rf "$old"
+done
 echo "debug-kernel: built $(cat "$dir/kver") in $dir"

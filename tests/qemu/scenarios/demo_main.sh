@@ -3,8 +3,10 @@
 # hypervisor and both drivers load; xen_pviommu maps RAM 1:1 and becomes
 # the DMA ops; real devices move data through it (NVMe, and edu with a
 # 28-bit mask through the bounce pool) with no hypercall during the I/O;
-# the NVDIMM goes through the ndctl flow; everything unloads cleanly and
-# the stub's ledger is back at its baseline.  Every step is also a check,
+# pages ballooned out and back go through its hook; the NVDIMM goes
+# through ndctl-xen's Xen reservation flow (xen_pmem reports and fences,
+# a DAX file's SPA ranges); everything unloads cleanly and the stub's
+# ledger is back at its baseline.  Every step is also a check,
 # so the demo is part of the test suite.
 # kernels: 6.12
 # needs: nvme nvdimm edu
@@ -66,41 +68,67 @@ fl1=$(sed -n 's/^flushes //p' /sys/kernel/debug/xen_hvstub/counters)
 say "stub hypercalls during the I/O: $((hc1 - hc0)), IOTLB flushes: $((fl1 - fl0))"
 t_eq "no hypercall during the I/O" "$hc0" "$hc1"
 
-say "== 4. NVDIMM: labels, a namespace, data through /dev/pmem"
+say "== 4. Ballooning: the balloon driver's calls, followed by xen_pviommu"
+t_insmod xpv_balloon || exit 1
+B=/sys/kernel/debug/xen_pviommu/balloon
+t_check "512 pages leave the domain (xenmem_reservation_decrease)" \
+	sh -c "echo out 512 > /sys/kernel/debug/xpv_balloon/ctl"
+t_check "and come back (xenmem_reservation_increase)" \
+	sh -c "echo in 512 > /sys/kernel/debug/xpv_balloon/ctl"
+grep -E '^(hooked|released|populated|withheld|hypercalls)' $B >/tmp/balloon
+show "xen_pviommu balloon hook (debugfs)" /tmp/balloon
+t_eq "every frame unmapped before it left, mapped when it came back" \
+	"512 512 0" "$(sed -n 's/^released\t//p' $B) $(sed -n 's/^populated\t//p' $B) $(sed -n 's/^withheld\t//p' $B)"
+t_eq "the stub saw no frame given back while reachable" "violations: 0" \
+	"$(grep '^violations:' /sys/kernel/debug/xen_hvstub/audit)"
+t_rmmod xpv_balloon
+
+say "== 5. NVDIMM with a Xen reservation: ndctl-xen, xen_pmem's report, DAX"
 t_modprobe nfit
 t_modprobe nd_pmem
-i=0
-while [ $i -lt 20 ] && [ ! -e /sys/bus/nd/devices/region0 ]; do
-	sleep 0.5
-	i=$((i + 1))
-done
-t_check "ndctl: disable the region" ndctl disable-region region0
-t_check "ndctl: initialise labels" ndctl init-labels -f nmem0
-t_check "ndctl: enable the region" ndctl enable-region region0
-t_check "ndctl: create a 64 MiB raw namespace" \
-	sh -c 'ndctl create-namespace -r region0 -m raw -s 64M > /tmp/ns.json'
-show "ndctl create-namespace" /tmp/ns.json
-i=0
-while [ $i -lt 20 ] && [ ! -b /dev/pmem0 ]; do
-	sleep 0.5
-	i=$((i + 1))
-done
-t_check "pmem: write 1 MiB" \
-	dd if=/tmp/pattern of=/dev/pmem0 bs=65536 count=16 conv=fsync
+t_modprobe ext4
+t_wait 100 test -e /sys/bus/nd/devices/region0
+t_check "ndctl-xen create-namespace --xen-reserve --mode=fsdax --force" \
+	sh -c 'ndctl-xen create-namespace --xen-reserve --mode=fsdax --force > /tmp/ns.json'
+show "ndctl-xen create-namespace" /tmp/ns.json
+X=/sys/bus/nd/devices/namespace0.0/xen_pmem
+for f in state covered_spa covered_size reserved_spa reserved_size data_spa data_size; do
+	echo "$f $(cat $X/$f)"
+done >/tmp/xstate
+show "xen_pmem's claim (sysfs)" /tmp/xstate
+t_eq "xen_pmem reported the reservation namespace" reported "$(cat $X/state)"
+show "what the hypervisor (stub) recorded" /sys/kernel/debug/xen_hvstub/pmem
+grep 'Xen pmem reserved' /proc/iomem | sed 's/^ */fenced in \/proc\/iomem: /' >/tmp/fence
+show "the reserved area, fenced" /tmp/fence
+t_eq "the reserved area is fenced" 1 "$(grep -c 'Xen pmem reserved' /proc/iomem)"
+ndctl-xen list -u >/tmp/list.json
+show "ndctl-xen list -u" /tmp/list.json
+t_wait 100 test -b /dev/pmem0.1
+t_check "mkfs on the fsdax data namespace" mke2fs -q -b 4096 /dev/pmem0.1
+mkdir -p /mnt/pmem
+t_check "mount -o dax" mount -t ext4 -o dax /dev/pmem0.1 /mnt/pmem
+dd if=/tmp/pattern of=/mnt/pmem/data.bin bs=65536 count=16 conv=fsync 2>/dev/null
+ndctl-xen spa -u /mnt/pmem/data.bin >/tmp/spa.json
+show "ndctl-xen spa of a file on the DAX mount" /tmp/spa.json
+t_check "ndctl-xen spa gives the file's SPA ranges" grep -q '"spa"' /tmp/spa.json
+umount /mnt/pmem
 echo 3 >/proc/sys/vm/drop_caches
-dd if=/dev/pmem0 of=/tmp/readback bs=65536 count=16 2>/dev/null
+mount -t ext4 -o dax /dev/pmem0.1 /mnt/pmem
 head -c 1048576 /tmp/pattern >/tmp/pattern1m
-t_eq "pmem: data read back equals data written" \
-	"$(md5sum </tmp/pattern1m)" "$(md5sum </tmp/readback)"
-say "pmem SPA range: $(cat /sys/block/pmem0/device/resource) size $(cat /sys/block/pmem0/device/size)"
+t_eq "pmem (DAX file): data read back equals data written" \
+	"$(md5sum </tmp/pattern1m | cut -d' ' -f1)" \
+	"$(md5sum </mnt/pmem/data.bin | cut -d' ' -f1)"
+umount /mnt/pmem
 
-say "== 5. Hypercalls the drivers made through the stub"
+say "== 6. Hypercalls the drivers made through the stub"
 say "xen_pviommu: $(cat /sys/kernel/debug/xen_pviommu/hypercalls) hypercalls, $(cat /sys/kernel/debug/xen_pviommu/ops) ops"
-say "xen_pmem: pmem report probe returned $(cat /sys/kernel/debug/xen_pmem/probe_rc)"
+say "xen_pmem: $(sed -n 's/^reports_ok //p' /sys/kernel/debug/xen_pmem/stats) pmem report(s) accepted"
 
-say "== 6. Unload in reverse order; the stub's ledger back at its baseline"
-t_check "ndctl: destroy the namespace" \
-	ndctl destroy-namespace -f namespace0.0
+say "== 7. Unload in reverse order; the stub's ledger back at its baseline"
+t_check "xen_pmem stays pinned while Xen owns the reserved area" \
+	sh -c "! rmmod xen_pmem 2>/dev/null"
+# Stub only: drop the claim so the demo can unload (Xen keeps reports).
+echo 1 >/sys/kernel/debug/xen_pmem/forget
 t_rmmod xpv_edu
 t_rmmod nvme
 t_rmmod xen_pmem

@@ -8,6 +8,7 @@
 # hung task (the boot has panic_on_warn and hung_task_timeout_secs=30);
 # audit clean at the end.
 # kernels: all
+# debug: no
 # timeout: 300
 
 D=/sys/kernel/debug/xen_hvstub

@@ -28,7 +28,11 @@ t_rmmod xen_pviommu
 t_check "a clean load and unload leave the stub at baseline" at_baseline
 
 # Every op position of the premap, one load each; the status cycles
-# through every per-op errno the spec lists for map_page and beyond.
+# through every per-op errno the spec lists for map_page and beyond.  On
+# the debug kernel every 37th position (batch starts, middles and ends
+# still all occur): what it adds is KASAN/lockdep/kmemleak, not positions.
+step=1
+[ "$XPV_SERIES" = debug ] && step=37
 set -- EIO EPERM EACCES ENOSPC ENOENT ENODEV ENXIO
 errnos="$*"
 bad=0 p=0
@@ -56,9 +60,10 @@ while [ $p -lt "$ops" ]; do
 	at_baseline || { bad=$((bad + 1)); echo "op $p: stub not at baseline"; }
 	[ -z "$(cat $stub/faults)" ] ||
 		{ bad=$((bad + 1)); echo "op $p: fault not consumed"; echo "fault clear" >$stub/fault; }
-	p=$((p + 1))
+	p=$((p + step))
 done
-t_eq "all $ops op positions: exact errno, not loaded, exact rollback" 0 "$bad"
+t_eq "all $ops op positions (step $step): exact errno, not loaded, exact rollback" \
+	0 "$bad"
 t_dmesg_has "the failure is reported with its bfn, position and errno" \
 	'xen:xen_pviommu: premap failed at bfn 0x[0-9a-f]+ \(op [0-9]+ of [0-9]+\): -[0-9]+; rolling back'
 

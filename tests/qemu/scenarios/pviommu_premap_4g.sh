@@ -3,6 +3,7 @@
 # the PCI hole and above 4 GiB: the minimum is met for orders 0, 9 and 18
 # and two batch sizes there too.
 # kernels: all
+# debug: no
 # memory: 4G
 # boot: own
 # timeout: 300
