@@ -336,6 +336,15 @@ static int xpv_attach(void)
 		goto pool;
 
 	xpv_switch();
+	/*
+	 * With a real hypervisor there is no way back: once PV-IOMMU is in
+	 * use, Xen keeps Dom0's RAM only at its window (XenServer: MFN +
+	 * 248 GiB), so the previous ops' MFN bus addresses would reach
+	 * nothing.  Stay loaded for good; the stub models both layouts and
+	 * lets the tests unload.
+	 */
+	if (xpv.hv.ops->flags & XPV_HV_REAL_XEN)
+		__module_get(THIS_MODULE);
 	return 0;
 
 pool:

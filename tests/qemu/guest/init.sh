@@ -64,9 +64,10 @@ xpv_cleanup() {
 	xpv_mark "CLEANUP-FAILED $1 still loaded:" $left
 }
 
-# kmemleak (the debug kernel): forget what the boot left, then scan after
-# every scenario, its report going to the console log inside the
-# scenario's window (the host fails the scenario on "unreferenced object").
+# kmemleak (the debug kernel): forget what the boot left, then one scan
+# after the last scenario (a scan takes a minute or more there); its
+# report goes to the console log, where the host fails the boot on
+# "unreferenced object" (the backtraces name the module).
 kml=/sys/kernel/debug/kmemleak
 [ -w $kml ] && echo clear >$kml
 xpv_leaks() {
@@ -75,7 +76,6 @@ xpv_leaks() {
 	head -60 $kml | while read -r l; do
 		printf '<3>xpv kmemleak: %s\n' "$l" >/dev/kmsg
 	done
-	echo clear >$kml
 }
 
 xpv_mark "BOOT $(uname -r) scenarios=$(grep -c . /xpv/plan) hv=$hv"
@@ -90,7 +90,6 @@ while read -r name tmo path; do
 	[ "$rc" -eq 137 ] && [ $((t1 - t0)) -ge "$tmo" ] &&
 		xpv_mark "TIMEOUT $name after ${tmo}s"
 	xpv_cleanup "$name"
-	xpv_leaks
 	xpv_mark "END $name rc=$rc"
 done </xpv/plan
 if [ -e /xpv/shell ]; then
@@ -105,6 +104,7 @@ if [ -e /xpv/shell ]; then
 		"/xpv/modules, stock ones via t_modprobe; 'poweroff -f' to leave"
 	ENV=/tmp/shellrc setsid -c sh -i </dev/ttyS1 >/dev/ttyS1 2>&1
 fi
+xpv_leaks
 xpv_mark DONE
 sync
 # Closing ttyS1 waits until its output has drained.

@@ -97,12 +97,13 @@ static void fill(u8 *p, size_t n, u32 seed)
 
 /*
  * A page in [@min, @max): the allocator's order of hand-out differs
- * between kernels, so try up to 64 MiB worth of pages, then give back the
+ * between kernels (and a debug kernel hands out low pages first), so try
+ * up to 256 MiB worth of pages, then give back the
  * ones that did not fit.
  */
 static struct page *page_in(phys_addr_t min, phys_addr_t max, gfp_t gfp)
 {
-	const unsigned int tries = 16384;
+	const unsigned int tries = 65536;
 	struct page **keep, *found = NULL;
 	unsigned int i, n = 0;
 

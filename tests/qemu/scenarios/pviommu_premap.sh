@@ -62,7 +62,11 @@ pages=$(ram_ranges | { n=0; while read -r s e; do n=$((n + e - s)); done; echo $
 saved=$(t_pci_unbind_all)
 
 t_insmod xen_pvcore || exit 1
-for order in 0 9 18; do
+# Order 0 is 262,144 ops per walk: too slow under the debug kernel's
+# checkers, which the orders 9 and 18 exercise just as well.
+orders="0 9 18"
+[ "$XPV_SERIES" = debug ] && orders="9 18"
+for order in $orders; do
 	t_insmod xen_hvstub max_order=$order || exit 1
 	ops=$(min_ops $order)
 	for batch in 512 128; do
