@@ -142,6 +142,7 @@ static void check_coherent(struct device *dev)
 
 static void check_resource(struct device *dev, struct pci_dev *pdev)
 {
+	const struct dma_map_ops *ops;
 	phys_addr_t bar = pci_resource_start(pdev, 0);
 	dma_addr_t bus;
 
@@ -155,8 +156,8 @@ static void check_resource(struct device *dev, struct pci_dev *pdev)
 	 * even a failed dma_map_resource(), and nothing can remove it.
 	 */
 	dma_set_mask(dev, DMA_BIT_MASK(24));
-	bus = get_dma_ops(dev)->map_resource(dev, bar, PAGE_SIZE,
-					       DMA_BIDIRECTIONAL, 0);
+	ops = get_dma_ops(dev);
+	bus = ops->map_resource(dev, bar, PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
 	check(bar <= DMA_BIT_MASK(24) || bus == DMA_MAPPING_ERROR,
 	      "map_resource: refused beyond the mask");
 }
