@@ -46,7 +46,7 @@ int xpv_hv_register_stub(const struct xpv_hv_ops *ops)
 	int rc = 0;
 
 	if (!ops->iommu_op || !ops->pmem_add || !ops->pfn_to_gfn ||
-	    !ops->gfn_to_pfn || !ops->reservation || !ops->invalidate_pop)
+	    !ops->own_pages || !ops->gfn_to_pfn || !ops->reservation || !ops->invalidate_pop)
 		return -EINVAL;
 	mutex_lock(&xpv_hv_lock);
 	if (xpv_stub_ops)

@@ -53,6 +53,18 @@ static u64 xpv_xen_pfn_to_gfn(unsigned long pfn)
 	return mfn & ~IDENTITY_FRAME_BIT;
 }
 
+static unsigned long xpv_xen_own_pages(unsigned long pfn, unsigned long nr)
+{
+	unsigned long i, mfn;
+
+	for (i = 0; i < nr; i++) {
+		mfn = __pfn_to_mfn(pfn + i);
+		if (mfn == INVALID_P2M_ENTRY || (mfn & FOREIGN_FRAME_BIT))
+			break;
+	}
+	return i;
+}
+
 /*
  * The raw M2P: the balloon driver clears a page's P2M entry before it
  * gives the frame back, and the frame still names its pfn here.
@@ -94,6 +106,7 @@ const struct xpv_hv_ops xpv_hv_xen_ops = {
 	.iommu_op	= xpv_xen_iommu_op,
 	.pmem_add	= xpv_xen_pmem_add,
 	.pfn_to_gfn	= xpv_xen_pfn_to_gfn,
+	.own_pages	= xpv_xen_own_pages,
 	.gfn_to_pfn	= xpv_xen_gfn_to_pfn,
 	.reservation	= xpv_xen_reservation,
 	.invalidate_pop	= xpv_xen_invalidate_pop,

@@ -225,6 +225,22 @@ static u64 hvs_stub_pfn_to_gfn(unsigned long pfn)
 	return hvs_pfn_to_gfn(hvs_stub.model, pfn);
 }
 
+/* As hvs_stub_pfn_to_gfn(), for a run of pfns. */
+static unsigned long hvs_stub_own_pages(unsigned long pfn, unsigned long nr)
+{
+	unsigned long i;
+	u64 gfn;
+
+	if (!hvs_stub.real_p2m)
+		return hvs_own_pages(hvs_stub.model, pfn, nr);
+	for (i = 0; i < nr; i++) {
+		gfn = hvs_real_pfn_to_gfn(pfn + i);
+		if (gfn == XPV_INVALID_GFN || (gfn & XPV_GFN_FOREIGN))
+			break;
+	}
+	return i;
+}
+
 /*
  * The M2P: the pfn a frame of the caller was last given, whatever the
  * caller's P2M says now (Xen keeps the M2P; the guest owns the P2M).
@@ -277,6 +293,7 @@ static const struct xpv_hv_ops hvs_stub_ops = {
 	.iommu_op	= hvs_stub_iommu_op,
 	.pmem_add	= hvs_stub_pmem_add,
 	.pfn_to_gfn	= hvs_stub_pfn_to_gfn,
+	.own_pages	= hvs_stub_own_pages,
 	.gfn_to_pfn	= hvs_stub_gfn_to_pfn,
 	.reservation	= hvs_stub_reservation,
 	.invalidate_pop	= hvs_stub_invalidate_pop,

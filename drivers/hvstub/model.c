@@ -3451,6 +3451,32 @@ u64 hvs_pfn_to_gfn(const struct hvs_model *m, u64 pfn)
 }
 
 /**
+ * hvs_own_pages() - length of a run of the caller's own frames
+ * @m: model
+ * @pfn: first pfn
+ * @nr: pfns to look at
+ *
+ * Context: as hvs_pfn_to_gfn().
+ * Return: how many pfns from @pfn on, at most @nr and stopping at the first
+ * that is not, hvs_pfn_to_gfn() maps to a frame of the caller's own
+ * (neither HVS_INVALID nor a grant mapping).
+ */
+u64 hvs_own_pages(const struct hvs_model *m, u64 pfn, u64 nr)
+{
+	const u64 *p2m = m->dom0->p2m;
+	u64 i, v, pages = m->dom0->nr_pages;
+
+	for (i = 0; i < nr; i++) {
+		/* hvs_pfn_to_gfn(), its common case open-coded. */
+		v = pfn + i < pages ? HVS_READ_ONCE(p2m[pfn + i]) :
+				      hvs_pfn_to_gfn(m, pfn + i);
+		if (v == HVS_INVALID || (v & HVS_GFN_FOREIGN))
+			break;
+	}
+	return i;
+}
+
+/**
  * hvs_dom0_pages() - size of the caller's P2M
  * @m: model
  *

@@ -290,6 +290,7 @@ long hvs_pmem_add(struct hvs_model *m, const struct xpv_xenpf_pmem_add *op);
 long hvs_reservation(struct hvs_model *m, unsigned int op,
 		     unsigned long *frames, unsigned int count);
 u64 hvs_pfn_to_gfn(const struct hvs_model *m, u64 pfn);
+u64 hvs_own_pages(const struct hvs_model *m, u64 pfn, u64 nr);
 u64 hvs_dom0_pages(const struct hvs_model *m);
 int hvs_p2m_set(struct hvs_model *m, u64 pfn, u64 gfn);
 int hvs_grant_map(struct hvs_model *m, unsigned int domid, u64 gfn, u64 pfn);

@@ -75,25 +75,29 @@ static bool xpv_in_map(const struct xpv_dma_map *map, u64 first, u64 last)
 /*
  * Sort [phys, phys + size) into a route; for direct and window, *bus is
  * the address the device may use (checked against its mask).  Reads the
- * P2M once per page: a page handed to another domain or granted to us
- * after the premap shows there, and nowhere else.
+ * P2M of every page: a page handed to another domain or granted to us
+ * after the premap shows there, and nowhere else.  The common case, all
+ * pages our own, takes one backend call; anything else is looked at page
+ * by page.
  */
 static enum xpv_route xpv_route(struct device *dev, phys_addr_t phys,
 				size_t size, dma_addr_t *bus)
 {
-	u64 first = PHYS_PFN(phys), last, pfn, gfn, mfn0 = 0;
+	u64 first = PHYS_PFN(phys), last, nr, pfn, gfn, mfn0 = 0;
 	u64 end = phys + size - 1;
-	bool own = true, foreign = true, contig = true, in_map;
+	bool own, foreign = true, contig = true, in_map;
 
 	if (!size || end < phys)
 		return XPV_ROUTE_REFUSE;
 	last = PHYS_PFN(end);
-	for (pfn = first; pfn <= last; pfn++) {
+	nr = last - first + 1;
+	own = xpv_dma.own_pages(first, nr) == nr;
+	/* Not all ours: refuse a hole, or see whether the window reaches it. */
+	for (pfn = first; !own && pfn <= last; pfn++) {
 		gfn = xpv_dma.pfn_to_gfn(pfn);
 		if (gfn == XPV_INVALID_GFN)
 			return XPV_ROUTE_REFUSE;
 		if (gfn & XPV_GFN_FOREIGN) {
-			own = false;
 			gfn &= ~XPV_GFN_FOREIGN;
 			if (pfn == first)
 				mfn0 = gfn;

@@ -329,6 +329,7 @@ static int xpv_attach(void)
 		goto unmap;
 	}
 	xpv_dma.pfn_to_gfn = xpv.hv.ops->pfn_to_gfn;
+	xpv_dma.own_pages = xpv.hv.ops->own_pages;
 	xpv_dma.foreign_offset = xpv.caps.offset;
 	WRITE_ONCE(xpv_dma.bounce, xpv.bounce);
 	rc = xpv_dma_publish(pm->ranges, pm->nr);

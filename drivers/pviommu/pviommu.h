@@ -110,6 +110,7 @@ struct xpv_dma_map {
  *                  when there is none: a grant/foreign frame MFN is then
  *                  reachable at bus frame MFN + @foreign_offset.
  * @pfn_to_gfn:     the backend's P2M.
+ * @own_pages:      the backend's run classifier (struct xpv_hv_ops).
  * @bounce:         the bounce pool.
  * @window_maps:    foreign buffers mapped through the window.
  * @foreign_bounced: foreign buffers that went through the bounce pool.
@@ -125,6 +126,7 @@ struct xpv_dma {
 	u64 map_end;
 	u64 foreign_offset;
 	u64 (*pfn_to_gfn)(unsigned long pfn);
+	unsigned long (*own_pages)(unsigned long pfn, unsigned long nr);
 	struct xpv_bounce_pool *bounce;
 	atomic64_t window_maps;
 	atomic64_t foreign_bounced;

@@ -1531,7 +1531,7 @@ PERF_GATES = (
     ("xpv", "swiotlb", 0.10, "the 1:1 map never bounces"),
     ("xpvb", "swiotlb", 1.00, "our bounce pool is no dearer than swiotlb"),
     ("xpv", "xen", 1.50, "as cheap as SWIOTLB-Xen's in-place path"),
-    ("xpv", "direct", 5.00, "a translation + a P2M read per page"),
+    ("xpv", "direct", 4.00, "a range lookup + one P2M run read"),
 )
 PERF_RX = re.compile(r"^perf (\w+)\.(map|unmap)\.(\w+) = (\d+)$")
 

@@ -1712,8 +1712,15 @@ UNIT_TEST(grant_mappings_into_the_callers_pfns)
 
 	CHECK_EQ(hvs_p2m_set(m, 30, HVS_INVALID), 0);
 	CHECK_EQ(resv(m, HVS_RESV_DECREASE, f, 1), 1);
+	/* own_pages stops at the first pfn that is not the caller's. */
+	CHECK_EQ(hvs_own_pages(m, 28, 8), 2);	/* 30 is ballooned out */
+	CHECK_EQ(hvs_own_pages(m, 31, 4), 4);
+	CHECK_EQ(hvs_own_pages(m, 30, 0), 0);
 	CHECK_EQ(hvs_grant_map(m, 2, 3, 30), 0);
 	CHECK_EQ(hvs_pfn_to_gfn(m, 30), g3 | HVS_GFN_FOREIGN);
+	CHECK_EQ(hvs_own_pages(m, 28, 8), 2);	/* 30 is a grant now */
+	CHECK_EQ(hvs_own_pages(m, 30, 8), 0);
+	CHECK_EQ(hvs_own_pages(m, D0PAGES - 2, 4), 4);	/* MMIO: identity */
 	CHECK_EQ(fi(m, g3).refs, 1);
 	/* Reachable at its default-map BFN, never at BFN = pfn. */
 	CHECK_EQ(xl(m, g3).mfn, g3);
@@ -1723,6 +1730,8 @@ UNIT_TEST(grant_mappings_into_the_callers_pfns)
 	CHECK_EQ(ctl(m, "grant_map 2 4 0x%llx", (unsigned long long)beyond), 0);
 	CHECK_EQ(hvs_pfn_to_gfn(m, beyond), g4 | HVS_GFN_FOREIGN);
 	CHECK_EQ(hvs_pfn_to_gfn(m, beyond + 1), beyond + 1);
+	CHECK_EQ(hvs_own_pages(m, beyond - 3, 8), 3);
+	CHECK_EQ(hvs_own_pages(m, beyond + 1, 8), 8);
 	audit(m, &o);
 	CHECK(ob_has(&o, "total grants 2 baseline 0 DIFF"));
 	CHECK(ob_has(&o, "violations: 0"));
