@@ -223,26 +223,19 @@ long xpv_hv_reservation(struct xpv_hv *hv, enum xpv_hv_resv op,
 EXPORT_SYMBOL_NS_GPL(xpv_hv_reservation, XPV_NS_CORE);
 
 /**
- * xpv_hv_xen_reservation() - change the reservation with real Xen
- * @op:     as xpv_hv_reservation()
- * @frames: as xpv_hv_reservation()
- * @count:  as xpv_hv_reservation()
+ * xpv_hv_xen() - the real Xen backend, whatever is registered
  *
  * For a stub that only models the IOMMU inside a real Xen domain (model
- * only): memory still belongs to Xen there.
+ * only): the P2M, the M2P and the memory there still belong to Xen.
  *
- * Context: process context; may sleep.
- * Return: extents done, a negative errno, or -ENODEV outside a Xen PV
- * domain.
+ * Context: any.
+ * Return: the real backend's table, or NULL outside a Xen PV domain.
  */
-long xpv_hv_xen_reservation(enum xpv_hv_resv op, unsigned long *frames,
-			    unsigned int count)
+const struct xpv_hv_ops *xpv_hv_xen(void)
 {
-	if (!xen_pv_domain())
-		return -ENODEV;
-	return xpv_hv_xen_ops.reservation(op, frames, count);
+	return xen_pv_domain() ? &xpv_hv_xen_ops : NULL;
 }
-EXPORT_SYMBOL_NS_GPL(xpv_hv_xen_reservation, XPV_NS_CORE);
+EXPORT_SYMBOL_NS_GPL(xpv_hv_xen, XPV_NS_CORE);
 
 /**
  * xpv_hv_pmem_probe() - does the hypervisor implement the pmem report?

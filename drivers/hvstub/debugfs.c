@@ -79,7 +79,7 @@ static void hvs_show_frame(struct hvs_stub *st, struct seq_file *s)
 /* What the backend's pfn_to_gfn() returns (no lock: it needs none). */
 static void hvs_show_p2m(struct hvs_stub *st, struct seq_file *s)
 {
-	u64 gfn = st->ops->pfn_to_gfn(st->p2m_pfn);
+	u64 gfn = hvs_stub_pfn_to_gfn(st->p2m_pfn);
 
 	if (gfn == XPV_INVALID_GFN)
 		seq_printf(s, "pfn 0x%lx invalid\n", st->p2m_pfn);

@@ -143,11 +143,8 @@ module_param(rmrr, charp, 0444);
 MODULE_PARM_DESC(rmrr,
 		 "RMRR ranges as BFN:NR[,BFN:NR...] (default none)");
 
-static const struct xpv_hv_ops hvs_stub_ops;
-
 struct hvs_stub hvs_stub = {
 	.lock = __MUTEX_INITIALIZER(hvs_stub.lock),
-	.ops = &hvs_stub_ops,
 };
 
 static void *hvs_env_zalloc(size_t size)
@@ -205,40 +202,20 @@ static long hvs_stub_pmem_add(const struct xpv_xenpf_pmem_add *op)
 	return rc;
 }
 
-static u64 hvs_real_pfn_to_gfn(unsigned long pfn)
-{
-	unsigned long mfn = __pfn_to_mfn(pfn);
-
-	if (mfn == INVALID_P2M_ENTRY)
-		return XPV_INVALID_GFN;
-	/* A grant or foreign mapping: not this domain's RAM. */
-	if (mfn & FOREIGN_FRAME_BIT)
-		return (mfn & ~FOREIGN_FRAME_BIT) | XPV_GFN_FOREIGN;
-	return mfn & ~IDENTITY_FRAME_BIT;
-}
-
 /* No lock: the model's P2M is read with single loads. */
-static u64 hvs_stub_pfn_to_gfn(unsigned long pfn)
+u64 hvs_stub_pfn_to_gfn(unsigned long pfn)
 {
-	if (hvs_stub.real_p2m)
-		return hvs_real_pfn_to_gfn(pfn);
+	if (hvs_stub.xen)
+		return hvs_stub.xen->pfn_to_gfn(pfn);
 	return hvs_pfn_to_gfn(hvs_stub.model, pfn);
 }
 
 /* As hvs_stub_pfn_to_gfn(), for a run of pfns. */
 static unsigned long hvs_stub_own_pages(unsigned long pfn, unsigned long nr)
 {
-	unsigned long i;
-	u64 gfn;
-
-	if (!hvs_stub.real_p2m)
-		return hvs_own_pages(hvs_stub.model, pfn, nr);
-	for (i = 0; i < nr; i++) {
-		gfn = hvs_real_pfn_to_gfn(pfn + i);
-		if (gfn == XPV_INVALID_GFN || (gfn & XPV_GFN_FOREIGN))
-			break;
-	}
-	return i;
+	if (hvs_stub.xen)
+		return hvs_stub.xen->own_pages(pfn, nr);
+	return hvs_own_pages(hvs_stub.model, pfn, nr);
 }
 
 /*
@@ -248,13 +225,10 @@ static unsigned long hvs_stub_own_pages(unsigned long pfn, unsigned long nr)
 static u64 hvs_stub_gfn_to_pfn(u64 gfn)
 {
 	struct hvs_frame_info fi;
-	unsigned long pfn;
 	int rc;
 
-	if (hvs_stub.real_p2m) {
-		pfn = mfn_to_pfn_no_overrides(gfn);
-		return pfn == ~0UL ? XPV_INVALID_GFN : pfn;
-	}
+	if (hvs_stub.xen)
+		return hvs_stub.xen->gfn_to_pfn(gfn);
 	mutex_lock(&hvs_stub.lock);
 	rc = hvs_frame_get(hvs_stub.model, gfn, &fi);
 	mutex_unlock(&hvs_stub.lock);
@@ -281,6 +255,8 @@ static long hvs_stub_reservation(enum xpv_hv_resv op, unsigned long *frames,
 	/* The same numbers: a bad op stays bad (-EINVAL). */
 	BUILD_BUG_ON(XPV_RESV_DECREASE != HVS_RESV_DECREASE);
 	BUILD_BUG_ON(XPV_RESV_POPULATE != HVS_RESV_POPULATE);
+	if (hvs_stub.xen)
+		return hvs_stub.xen->reservation(op, frames, count);
 	mutex_lock(&hvs_stub.lock);
 	rc = hvs_reservation(hvs_stub.model, op, frames, count);
 	mutex_unlock(&hvs_stub.lock);
@@ -517,7 +493,7 @@ static int __init hvs_stub_init(void)
 			return -ENOMEM;
 		lay.p2m = p2m;
 		lay.p2m_mode = HVS_P2M_REAL;
-		hvs_stub.real_p2m = true;
+		hvs_stub.xen = xpv_hv_xen();
 	}
 	hvs_stub.model = hvs_model_create(&hvs_kernel_env, &cfg, &lay, &rc);
 	vfree(p2m);

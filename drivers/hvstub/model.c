@@ -2554,10 +2554,20 @@ static int hvs_balloon_out(struct hvs_model *m, u64 domid, u64 gfn)
 	return 0;
 }
 
+/* The frame @gfn of @d had if it is free, else one from the pool. */
+static u64 hvs_refill_mfn(struct hvs_model *m, struct hvs_domain *d, u64 gfn)
+{
+	u64 mfn = d->p2m_orig[gfn];
+	struct hvs_frame *f = mfn == HVS_INVALID ? NULL : hvs_frame(m, mfn);
+
+	if (f && f->owner == HVS_DOMID_FREE)
+		return mfn;
+	return hvs_pool_find(m, 1, false, 1);
+}
+
 static int hvs_populate(struct hvs_model *m, u64 domid, u64 gfn)
 {
 	struct hvs_domain *d = hvs_domain(m, domid);
-	struct hvs_frame *f;
 	u64 mfn;
 
 	if (!d)
@@ -2568,10 +2578,7 @@ static int hvs_populate(struct hvs_model *m, u64 domid, u64 gfn)
 		return -EINVAL;
 	if (d->p2m[gfn] != HVS_INVALID)
 		return -EEXIST;
-	mfn = d->p2m_orig[gfn];
-	f = mfn == HVS_INVALID ? NULL : hvs_frame(m, mfn);
-	if (!f || f->owner != HVS_DOMID_FREE)
-		mfn = hvs_pool_find(m, 1, false, 1);
+	mfn = hvs_refill_mfn(m, d, gfn);
 	if (mfn == HVS_INVALID)
 		return -ENOMEM;
 	hvs_frame_assign(m, d, gfn, mfn);
@@ -2603,14 +2610,10 @@ static int hvs_resv_populate_one(struct hvs_model *m, unsigned long *frame)
 {
 	struct hvs_domain *d = m->dom0;
 	u64 pfn = *frame, mfn;
-	struct hvs_frame *f;
 
 	if (pfn >= d->nr_pages)
 		return -EINVAL;
-	mfn = d->p2m_orig[pfn];
-	f = mfn == HVS_INVALID ? NULL : hvs_frame(m, mfn);
-	if (!f || f->owner != HVS_DOMID_FREE)
-		mfn = hvs_pool_find(m, 1, false, 1);
+	mfn = hvs_refill_mfn(m, d, pfn);
 	if (mfn == HVS_INVALID)
 		return -ENOMEM;
 	hvs_frame_give(m, d, pfn, mfn);
@@ -2676,7 +2679,7 @@ static bool hvs_p2m_is_real(const struct hvs_model *m)
  * hvs_p2m_set() - the caller writes its own P2M entry (a PV guest's
  * __set_phys_to_machine())
  * @m:   model
- * @pfn: one of the caller's pfns (below hvs_dom0_pages())
+ * @pfn: one of the caller's pfns (below its P2M's nr_pages)
  * @gfn: one of its allocated frames, or HVS_INVALID to invalidate
  *
  * A single store: hvs_pfn_to_gfn() may read the entry concurrently.
@@ -3474,17 +3477,6 @@ u64 hvs_own_pages(const struct hvs_model *m, u64 pfn, u64 nr)
 			break;
 	}
 	return i;
-}
-
-/**
- * hvs_dom0_pages() - size of the caller's P2M
- * @m: model
- *
- * Return: number of pfns it covers.
- */
-u64 hvs_dom0_pages(const struct hvs_model *m)
-{
-	return m->dom0->nr_pages;
 }
 
 /* ---- queries ---------------------------------------------------------- */

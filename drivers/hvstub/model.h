@@ -291,7 +291,6 @@ long hvs_reservation(struct hvs_model *m, unsigned int op,
 		     unsigned long *frames, unsigned int count);
 u64 hvs_pfn_to_gfn(const struct hvs_model *m, u64 pfn);
 u64 hvs_own_pages(const struct hvs_model *m, u64 pfn, u64 nr);
-u64 hvs_dom0_pages(const struct hvs_model *m);
 int hvs_p2m_set(struct hvs_model *m, u64 pfn, u64 gfn);
 int hvs_grant_map(struct hvs_model *m, unsigned int domid, u64 gfn, u64 pfn);
 int hvs_grant_unmap(struct hvs_model *m, u64 pfn);

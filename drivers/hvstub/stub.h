@@ -23,9 +23,10 @@
  *                 for the whole of it.
  * @model:         the model; set at init, stable until exit.
  * @dir:           debugfs directory.
- * @real_p2m:      loaded with force=1 in a Xen PV domain: pfn_to_gfn
- *                 answers from the real P2M.
- * @ops:           the backend table it registered.
+ * @xen:           loaded with force=1 in a Xen PV domain: the real
+ *                 backend, which answers pfn_to_gfn, own_pages and
+ *                 gfn_to_pfn and changes the reservation (the memory is
+ *                 Xen's; the stub only models the IOMMU).  NULL otherwise.
  * @translate_bfn: BFN the "translate" file reports (protected by @lock).
  * @frame_mfn:     MFN the "frame" file reports (protected by @lock).
  * @p2m_pfn:       pfn the "p2m" file reports (protected by @lock).
@@ -34,8 +35,7 @@ struct hvs_stub {
 	struct mutex lock;	/* serialises all use of model */
 	struct hvs_model *model;
 	struct dentry *dir;
-	bool real_p2m;
-	const struct xpv_hv_ops *ops;
+	const struct xpv_hv_ops *xen;
 	u64 translate_bfn;
 	u64 frame_mfn;
 	unsigned long p2m_pfn;
@@ -43,6 +43,7 @@ struct hvs_stub {
 
 extern struct hvs_stub hvs_stub;
 
+u64 hvs_stub_pfn_to_gfn(unsigned long pfn);
 void hvs_debugfs_init(struct hvs_stub *st);
 void hvs_debugfs_exit(struct hvs_stub *st);
 

@@ -83,17 +83,19 @@ static bool xpv_in_map(const struct xpv_dma_map *map, u64 first, u64 last)
 static enum xpv_route xpv_route(struct device *dev, phys_addr_t phys,
 				size_t size, dma_addr_t *bus)
 {
-	u64 first = PHYS_PFN(phys), last, nr, pfn, gfn, mfn0 = 0;
+	u64 first = PHYS_PFN(phys), last, nr, k, pfn, gfn, mfn0 = 0;
 	u64 end = phys + size - 1;
-	bool own, foreign = true, contig = true, in_map;
+	bool own, foreign, contig = true, in_map;
 
 	if (!size || end < phys)
 		return XPV_ROUTE_REFUSE;
 	last = PHYS_PFN(end);
 	nr = last - first + 1;
-	own = xpv_dma.own_pages(first, nr) == nr;
+	k = xpv_dma.own_pages(first, nr);
+	own = k == nr;
+	foreign = !k;
 	/* Not all ours: refuse a hole, or see whether the window reaches it. */
-	for (pfn = first; !own && pfn <= last; pfn++) {
+	for (pfn = first + k; !own && pfn <= last; pfn++) {
 		gfn = xpv_dma.pfn_to_gfn(pfn);
 		if (gfn == XPV_INVALID_GFN)
 			return XPV_ROUTE_REFUSE;

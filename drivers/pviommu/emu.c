@@ -766,6 +766,27 @@ static int xpv_emu_op_errno(const struct pv_iommu_op *op)
 	       xpv_op_status_errno(op->status);
 }
 
+/* @m's BFN may still be mapped in Xen: never give it out again. */
+static void xpv_emu_mark_leaked(struct xpv_emu *emu, struct xpv_emu_mapping *m)
+{
+	m->leaked = true;
+	emu->leaked++;
+	atomic64_inc(&G.leaked);
+}
+
+/*
+ * @m is off every index and list, and no unmap of it is pending: its
+ * records and (unless leaked) its BFN go back at once, no quarantine.
+ */
+static void xpv_emu_free_mapping(struct xpv_emu *emu,
+				 struct xpv_emu_mapping *m)
+{
+	xpv_emu_rec_detach(emu, m);
+	if (xpv_emu_bfn_owned() && !m->leaked)
+		xpv_emu_bfn_put(m->bfn, m->order);
+	kfree(m);
+}
+
 /*
  * After the unmap op of @m: it no longer pins its page, or (the unmap
  * failed) its BFN must never be reused.
@@ -781,9 +802,7 @@ static int xpv_emu_unmapped(struct xpv_emu *emu, const struct pv_iommu_op *op,
 		xpv_emu_rec_unpin(emu, m);
 		return 0;
 	}
-	m->leaked = true;
-	emu->leaked++;
-	atomic64_inc(&G.leaked);
+	xpv_emu_mark_leaked(emu, m);
 	pr_err_ratelimited("dom%u ioserver %u: unmap of bfn 0x%llx failed (%d); bfn kept out of use\n",
 			   emu->domid, emu->ioserver, m->bfn, err);
 	return err;
@@ -900,10 +919,7 @@ static int xpv_emu_flush(struct xpv_emu *emu, unsigned int n,
 			m->state = XPV_EMU_DEAD;
 			break;
 		case XPV_EMU_TEARDOWN:
-			xpv_emu_rec_detach(emu, m);
-			if (xpv_emu_bfn_owned() && !m->leaked)
-				xpv_emu_bfn_put(m->bfn, m->order);
-			kfree(m);
+			xpv_emu_free_mapping(emu, m);
 			break;
 		}
 	}
@@ -1195,10 +1211,7 @@ static void xpv_emu_destroy(struct xpv_emu *emu)
 			xpv_emu_queue(emu, &n, m, XPV_EMU_TEARDOWN);
 			continue;
 		}
-		xpv_emu_rec_detach(emu, m);
-		if (xpv_emu_bfn_owned() && !m->leaked)
-			xpv_emu_bfn_put(m->bfn, m->order);
-		kfree(m);
+		xpv_emu_free_mapping(emu, m);
 	}
 	xpv_emu_flush(emu, n, XPV_EMU_TEARDOWN);
 	INIT_LIST_HEAD(&emu->inv);
@@ -1320,9 +1333,7 @@ static void xpv_emu_map_undo(struct xpv_emu *emu, struct pv_iommu_op *ops,
 		if (!ops[i].status) {
 			err = j < nr ? xpv_emu_op_errno(&undo[j++]) : -EIO;
 			if (err) {
-				m->leaked = true;
-				emu->leaked++;
-				atomic64_inc(&G.leaked);
+				xpv_emu_mark_leaked(emu, m);
 				pr_err_ratelimited("dom%u ioserver %u: rollback of bfn 0x%llx failed (%d); bfn kept out of use\n",
 						   emu->domid, emu->ioserver,
 						   m->bfn, err);
@@ -1332,16 +1343,11 @@ static void xpv_emu_map_undo(struct xpv_emu *emu, struct pv_iommu_op *ops,
 		}
 		if (xpv_emu_bfn_owned() && ops[i].status == -EACCES) {
 			/* An RMRR the module did not know about. */
-			m->leaked = true;
-			emu->leaked++;
-			atomic64_inc(&G.leaked);
+			xpv_emu_mark_leaked(emu, m);
 			xpv_emu_retire(emu, m);
 			continue;
 		}
-		xpv_emu_rec_detach(emu, m);
-		if (xpv_emu_bfn_owned())
-			xpv_emu_bfn_put(m->bfn, m->order);
-		kfree(m);
+		xpv_emu_free_mapping(emu, m);
 	}
 }
 

@@ -119,8 +119,6 @@ struct xpv_resv_stats {
  * @prev_ops:  the global DMA ops before attach.  Protected by @lock.
  * @attached:  our ops are the global DMA ops.  Protected by @lock.
  * @premapped: the 1:1 map is in place.  Protected by @lock.
- * @strict:    the hardware domain is in dom0-strict mode: no 1:1 map.
- *             Set once at init.
  * @model_only: the stub was forced inside a real Xen domain: premap
  *             against the real P2M, but never switch the DMA ops (the real
  *             IOMMU knows nothing of the stub's map).  Set once at init.
@@ -144,7 +142,6 @@ static struct xpv_pviommu {
 	const struct dma_map_ops *prev_ops;
 	bool attached;
 	bool premapped;
-	bool strict;
 	bool model_only;
 	struct xarray devices;
 	unsigned int nr_devices;
@@ -575,19 +572,6 @@ static int xpv_mem_notify(struct notifier_block *nb, unsigned long action,
 }
 
 /*
- * The backend that changes the reservation: the stub when it is the
- * hypervisor, real Xen when the stub only models the IOMMU in a real
- * domain (model only).
- */
-static long xpv_resv_backend(enum xpv_hv_resv op, unsigned long *frames,
-			     unsigned int count)
-{
-	if (xpv.model_only)
-		return xpv_hv_xen_reservation(op, frames, count);
-	return xpv_hv_reservation(&xpv.hv, op, frames, count);
-}
-
-/*
  * Rebuild the blocks that the changes in xpv.resv touch, from the view
  * @before_of to @after_of (each xpv.resv->before or ->after, sorted).
  */
@@ -659,7 +643,8 @@ static void xpv_resv_retry(void)
 	sc->nr_held = keep;
 	if (!give)
 		return;
-	rc = xpv_resv_backend(XPV_RESV_DECREASE, sc->frames, give);
+	rc = xpv_hv_reservation(&xpv.hv, XPV_RESV_DECREASE, sc->frames,
+				give);
 	if (rc > 0)
 		xpv.resv_stats.released += rc;
 	if (rc != give)
@@ -730,7 +715,8 @@ static long xpv_resv_decrease_chunk(unsigned long *gfns, unsigned int n)
 		pr_err_ratelimited("balloon: %u frame(s) still mapped after a failed unmap (%d): kept, not given back\n",
 				   n - keep, err);
 	}
-	rc = keep ? xpv_resv_backend(XPV_RESV_DECREASE, sc->frames, keep) : 0;
+	rc = keep ? xpv_hv_reservation(&xpv.hv, XPV_RESV_DECREASE, sc->frames,
+				       keep) : 0;
 	if (rc < 0)
 		return rc;
 	xpv.resv_stats.released += rc;
@@ -753,7 +739,7 @@ static long xpv_resv_populate_chunk(unsigned long *frames, unsigned int n)
 		if (xpv_resv_is_held(frames[i]))
 			return 0;
 	memcpy(sc->frames, frames, n * sizeof(*frames));
-	got = xpv_resv_backend(XPV_RESV_POPULATE, frames, n);
+	got = xpv_hv_reservation(&xpv.hv, XPV_RESV_POPULATE, frames, n);
 	if (got <= 0)
 		return got;
 	for (i = 0; i < got; i++) {
@@ -774,7 +760,8 @@ static long xpv_resv_populate_chunk(unsigned long *frames, unsigned int n)
 	xpv.resv_stats.unmapped += undo.map_failed;
 	xpv.resv_stats.undone++;
 	memcpy(sc->frames, frames, got * sizeof(*frames));
-	if (xpv_resv_backend(XPV_RESV_DECREASE, sc->frames, got) != got)
+	if (xpv_hv_reservation(&xpv.hv, XPV_RESV_DECREASE, sc->frames,
+			       got) != got)
 		pr_err_ratelimited("balloon: could not return %ld frame(s) after a failed map\n",
 				   got);
 	pr_err_ratelimited("balloon: mapping %ld populated frame(s) failed (%llu map, %llu unmap errors): populate undone\n",
@@ -798,7 +785,7 @@ static long xpv_resv_change(enum xpv_hv_resv op, unsigned long *frames,
 	mutex_lock(&xpv.lock);
 	xpv.resv_stats.calls++;
 	if (!xpv.premapped) {
-		rc = xpv_resv_backend(op, frames, count);
+		rc = xpv_hv_reservation(&xpv.hv, op, frames, count);
 		mutex_unlock(&xpv.lock);
 		return rc;
 	}
@@ -983,6 +970,7 @@ DEFINE_DEBUGFS_ATTRIBUTE(xpv_atomic64_fops, xpv_atomic64_get, NULL, "%llu\n");
 
 static int __init xpv_pviommu_init(void)
 {
+	bool strict;
 	int rc;
 
 	if (batch < 128 || batch > 4096) {
@@ -1018,10 +1006,10 @@ static int __init xpv_pviommu_init(void)
 	 * could not reach grant-mapped pages, and writable type references
 	 * would block page-table pins).  The emulator API stays.
 	 */
-	xpv.strict = xen_initial_domain() &&
+	strict = xen_initial_domain() &&
 		     (xpv.caps.flags & IOMMU_QUERY_map_cap) &&
 		     !(xpv.caps.flags & IOMMU_QUERY_map_all_gfns);
-	if (attach && !xpv.strict && (xpv.caps.flags & IOMMU_QUERY_map_cap)) {
+	if (attach && !strict && (xpv.caps.flags & IOMMU_QUERY_map_cap)) {
 		rc = xpv_hook_start();
 		if (rc)
 			goto mem;
@@ -1043,10 +1031,12 @@ static int __init xpv_pviommu_init(void)
 	/*
 	 * The emulator API is a second service: without room for its window
 	 * (or memory) the DMA ops still stand.  Bad parameters refuse the
-	 * load, so a typo is seen.
+	 * load, so a typo is seen, unless our ops are in place with a real
+	 * hypervisor: there is no way back from those (see xpv_attach()).
 	 */
 	rc = xpv_emu_init(&xpv.hv, &xpv.caps, xpv.dbg);
-	if (rc == -EINVAL)
+	if (rc == -EINVAL &&
+	    !(xpv.attached && (xpv.hv.ops->flags & XPV_HV_REAL_XEN)))
 		goto emu;
 	if (rc)
 		pr_warn("emulator API unavailable (%d); DMA ops unaffected\n",
@@ -1066,7 +1056,7 @@ static int __init xpv_pviommu_init(void)
 			xpv.premap.boot_hypercalls,
 			xpv.premap.expected.hypercalls, xpv.bounce->nr_chunks,
 			xen_pviommu_follows_reservation() ? "on" : "off");
-	else if (xpv.strict)
+	else if (strict)
 		pr_info("%s backend: dom0-strict mode (map_cap without map_all_gfns in the hardware domain): no 1:1 map; DMA ops unchanged\n",
 			xpv.hv.ops->name);
 	else

@@ -135,8 +135,7 @@ int xpv_hv_query_caps(struct xpv_hv *hv, struct xpv_iommu_caps *caps);
 long xpv_hv_pmem_add(struct xpv_hv *hv, const struct xpv_xenpf_pmem_add *op);
 long xpv_hv_reservation(struct xpv_hv *hv, enum xpv_hv_resv op,
 			unsigned long *frames, unsigned int count);
-long xpv_hv_xen_reservation(enum xpv_hv_resv op, unsigned long *frames,
-			    unsigned int count);
+const struct xpv_hv_ops *xpv_hv_xen(void);
 int xpv_hv_pmem_probe(struct xpv_hv *hv);
 
 int xpv_hv_register_stub(const struct xpv_hv_ops *ops);
