@@ -188,6 +188,27 @@ t_modprobe() {
 	_t_result not-ok "modprobe $1" "$out"
 }
 
+# t_relay OUT NOTE CMD...: run CMD, a program that prints its own checks
+# ("ok N - DESC", "not ok N - DESC # REASON"; hvstub_cases does), with
+# its output kept in OUT for the caller and its errors in OUT.err; each of
+# its checks becomes one of ours (NOTE, if not empty, added in
+# parentheses), then one check of its exit status.
+t_relay() {
+	local out=$1 note=${2:+ ($2)} line d rc
+	shift 2
+	"$@" >"$out" 2>"$out.err"
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) t_ok "${line#ok * - }$note" ;;
+		"not ok "*)
+			d=${line#not ok * - }
+			t_fail "${d%% # *}$note" "${d#* # }" ;;
+		esac
+	done <"$out"
+	t_eq "$* exit status$note" 0 "$rc" || cat "$out.err"
+}
+
 # PCI bindings.  Scenarios share a boot, and xen_pviommu only attaches with
 # no DMA driver bound: t_pci_unbind_all prints what was bound (for
 # t_pci_rebind) and unbinds it; t_pci_rebind LIST binds it again.  Helpers,
@@ -238,6 +259,12 @@ t_dmabench() {
 	fi
 	read -r out <$run
 	set -- "$1" "$5" "$6" $out
+	case "$5.$7.${11}" in
+	*[!0-9.]* | .* | *. | *..*)
+		t_fail "bench $1 $2: three counts in \"$out\""
+		return 1
+		;;
+	esac
 	t_ok "perf $1.map.$2 = $5"
 	t_ok "perf $1.unmap.$2 = $7"
 	if [ "$3" = - ]; then

@@ -263,7 +263,12 @@ static int __init xpv_balloon_init(void)
 		xpv_hv_put(&b.hv);
 		return -ENODEV;
 	}
-	dma_set_mask_and_coherent(&b.pdev->dev, DMA_BIT_MASK(64));
+	rc = dma_set_mask_and_coherent(&b.pdev->dev, DMA_BIT_MASK(64));
+	if (rc) {
+		pci_dev_put(b.pdev);
+		xpv_hv_put(&b.hv);
+		return rc;
+	}
 	b.dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("ctl", 0200, b.dir, NULL, &ctl_fops);
 	debugfs_create_file("state", 0400, b.dir, NULL, &state_fops);

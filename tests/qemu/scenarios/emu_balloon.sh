@@ -57,7 +57,7 @@ t_check "slot 0 keeps its references on invalidation" ctl keep 0 1
 t_check "slot 1: GTT of gfns 32-63 without swap_mfn" ctl gtt 1 32 0x20 0
 
 # --- swap_mfn ----------------------------------------------------------------
-ctl lookup 0 5
+t_check "lookup gfn 5" ctl lookup 0 5
 b5=$(res)
 m5=$(mfn_of "$b5")
 t_eq "gfn 5 mapped" mapped "$(src_of "$b5")"
@@ -87,7 +87,7 @@ t_eq "one hypercall, the BFN is a hole" "1 none" \
 	"$(($(counter hypercalls) - hc)) $(src_of "$b5")"
 
 # --- no swap_mfn, the emulator drops its reference in the callback ------------
-ctl lookup 1 0x28
+t_check "lookup gfn 0x28" ctl lookup 1 0x28
 b40=$(res)
 m40=$(mfn_of "$b40")
 t_check "domain 3 balloons gfn 40 out" sh -c "echo '3 40' > $D/balloon_out"
@@ -108,7 +108,7 @@ t_eq "31 valid, 1 invalid" "valid=31 invalid=1 wrong=0" "$(res)"
 
 # --- no swap_mfn, the emulator keeps its reference: dropped anyway -------------
 t_check "slot 1 keeps references now" ctl keep 1 1
-ctl lookup 1 0x29
+t_check "lookup gfn 0x29" ctl lookup 1 0x29
 b41=$(res)
 m41=$(mfn_of "$b41")
 t_check "domain 3 balloons gfn 41 out" sh -c "echo '3 41' > $D/balloon_out"
@@ -127,7 +127,6 @@ t_check "slot 0 maps gfn 5 again" ctl map 0 5 0 swap
 n5=$(res)
 t_check "lookup gfn 5" ctl lookup 0 5
 t_eq "lookup answers the new mapping" "$n5" "$(res)"
-echo 5 >$D/domains 2>/dev/null
 t_eq "which reaches domain 3's current page" "owner 3 allocated 1 gfn 0x5" \
 	"$(frame_of "$(mfn_of "$n5")" | cut -d' ' -f1-6)"
 t_check "slot 0 unmaps it" ctl unmap 0 "$n5"
@@ -135,7 +134,7 @@ t_check "slot 0 unmaps it" ctl unmap 0 "$n5"
 # --- shared page: swap (slot 0) + no swap (slot 1): not swapped -------------
 t_check "slot 1 maps gfn 10 too (no swap)" ctl map 1 0xa
 b10s1=$(res)
-ctl lookup 0 0xa
+t_check "lookup gfn 0xa" ctl lookup 0 0xa
 b10s0=$(res)
 m10=$(mfn_of "$b10s0")
 t_check "domain 3 balloons gfn 10 out" sh -c "echo '3 10' > $D/balloon_out"
@@ -163,7 +162,7 @@ t_check "slot 2 keeps its references" ctl keep 2 1
 t_check "slot 2 maps gfn 12 with swap (slot 0 has it with swap)" \
 	ctl map 2 0xc 0 swap
 b12s2=$(res)
-ctl lookup 0 0xc
+t_check "lookup gfn 0xc" ctl lookup 0 0xc
 b12s0=$(res)
 m12=$(mfn_of "$b12s0")
 t_check "domain 3 balloons gfn 12 out" sh -c "echo '3 12' > $D/balloon_out"

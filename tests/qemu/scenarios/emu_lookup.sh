@@ -39,7 +39,7 @@ t_check "slot 0: GTT of 1000 pages" ctl gtt 0 1000 0
 t_eq "ceil(1000/512) = 2 hypercalls, 1000 lookups" "2 1000" \
 	"$(($(counter hypercalls) - hc)) $(($(counter op_lookup_foreign_page) - lk))"
 t_eq "stub: 1000 lookup entries" 1000 "$(lookups)"
-ctl lookup 0 7
+t_check "lookup gfn 7" ctl lookup 0 7
 b7=$(res)
 t_eq "the address is the MFN of domain 4's gfn 7" \
 	"owner 4 allocated 1 gfn 0x7 refs 1" \

@@ -63,7 +63,7 @@ t_check "lookup gfn 4" ctl lookup 0 4
 t_eq "the new mapping is alive" "$b4 mapped" "$(res) $(src_of "$b4")"
 
 # --- the drain confirmation ---------------------------------------------------
-ctl mark 0
+t_check "mark 0" ctl mark 0
 m1=$(res)
 t_errno "done with a mark never handed out: EINVAL" EINVAL ctl done 0 $((m1 + 1))
 t_errno "done with mark 0: EINVAL" EINVAL ctl done 0 0
@@ -73,12 +73,12 @@ t_check "slot 0 maps gfn 5" ctl map 0 5
 t_eq "the released BFN is in use again" "$b3" "$(res)"
 
 # --- a BFN unmapped after the mark stays quarantined --------------------------
-ctl mark 0
+t_check "mark 0 again" ctl mark 0
 m2=$(res)
 t_check "slot 0 unmaps gfn 4's BFN after the mark" ctl unmap 0 "$b4"
 t_check "done with the earlier mark" ctl done 0 "$m2"
 t_eq "released nothing: still quarantined" "0 1" "$(res) $(handle quarantined)"
-ctl mark 0
+t_check "a later mark" ctl mark 0
 t_check "done with a later mark" ctl done 0 "$(res)"
 t_eq "released it" "1 0" "$(res) $(handle quarantined)"
 

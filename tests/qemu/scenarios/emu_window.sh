@@ -129,11 +129,7 @@ t_eq "stub audit clean" "verdict: clean" "$(grep '^verdict' $D/audit)"
 t_rmmod xen_hvstub
 
 # --- a window placed by hand over the DIMM hotplug area ------------------------------
-for d in /sys/bus/pci/drivers/*/0000:*; do
-	[ -e "$d" ] || continue
-	case "${d%/*}" in */pcieport|*/shpchp) continue ;; esac
-	echo "${d##*/}" >"${d%/*}/unbind"
-done
+t_pci_unbind_all >/dev/null
 t_insmod xen_hvstub || exit 1
 # QEMU's pc machine puts the first DIMM at 4 GiB when RAM ends below it.
 t_insmod xen_pviommu emu_bfn_base=0x100000 || exit 1

@@ -11,23 +11,6 @@
 
 D=/sys/kernel/debug/xen_hvstub
 
-# hvs_lines ARGS...: run hvstub_cases; each line it prints becomes a check.
-hvs_lines() {
-	local out=/tmp/hvs_lines.out line d rc
-	hvstub_cases "$@" >"$out" 2>/tmp/hvs_lines.err
-	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) t_ok "${line#ok * - }" ;;
-		"not ok "*)
-			d=${line#not ok * - }
-			t_fail "${d%% # *}" "${d#* # }" ;;
-		esac
-	done <"$out"
-	t_eq "hvstub_cases $* exit status" 0 "$rc" ||
-		cat /tmp/hvs_lines.err
-}
-
 # op ARGS...: one op through the stub; "rc R status S".
 op() {
 	hvstub_cases op "$@" | cut -d' ' -f1-4
@@ -43,8 +26,8 @@ t_insmod xen_pvcore || exit 1
 t_insmod xen_hvstub || exit 1
 t_eq "audit clean after load" "verdict: clean" "$(grep '^verdict' $D/audit)"
 
-hvs_lines wrongcaller
-hvs_lines badreq
+t_relay /tmp/hvs_lines.out "" hvstub_cases wrongcaller
+t_relay /tmp/hvs_lines.out "" hvstub_cases badreq
 
 t_errno "unknown command: EINVAL" EINVAL sh -c "echo bogus > $D/ctl"
 t_errno "knob out of range: EINVAL" EINVAL \

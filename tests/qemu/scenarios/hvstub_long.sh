@@ -13,22 +13,6 @@
 
 D=/sys/kernel/debug/xen_hvstub
 
-# hvs_lines ARGS...: run hvstub_cases; each line it prints becomes a check.
-hvs_lines() {
-	local out=/tmp/hvs_long.out line d rc
-	hvstub_cases "$@" >"$out" 2>/tmp/hvs_long.err
-	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) t_ok "${line#ok * - }" ;;
-		"not ok "*)
-			d=${line#not ok * - }
-			t_fail "${d%% # *}" "${d#* # }" ;;
-		esac
-	done <"$out"
-	t_eq "hvstub_cases $* exit status" 0 "$rc" ||
-		cat /tmp/hvs_long.err
-}
 counter() {
 	awk -v k="$1" '$1 == k { print $2 }' $D/counters
 }
@@ -38,7 +22,7 @@ t_insmod xen_hvstub || exit 1
 t_check "max_order 20 (nothing mapped)" sh -c "echo 'max_order 20' > $D/set"
 
 # Default threshold: such a batch is cheap (O(ranges) per op).
-hvs_lines bigbatch 65536 20 0 0x1000000000
+t_relay /tmp/hvs_long.out "" hvstub_cases bigbatch 65536 20 0 0x1000000000
 t_eq "no continuation needed at the default threshold" 0 \
 	"$(counter continuations_work)"
 
@@ -51,7 +35,7 @@ rm -f /tmp/hvs_long.done
 	done >/tmp/hvs_long.reads
 ) &
 reader=$!
-hvs_lines bigbatch 65536 20 0 0x1000000000
+t_relay /tmp/hvs_long.out "" hvstub_cases bigbatch 65536 20 0 0x1000000000
 touch /tmp/hvs_long.done
 wait $reader
 total=$(counter continuations_work)

@@ -18,18 +18,7 @@ out=/tmp/hvs_random.out
 # 10,000 per stock kernel; 1,000 on the (slow) debug kernel.
 n=10000
 [ "$XPV_SERIES" = debug ] && n=1000
-hvstub_cases random $n "$seed" >"$out" 2>/tmp/hvs_random.err
-rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok "*) t_ok "${line#ok * - }" ;;
-	"not ok "*)
-		d=${line#not ok * - }
-		t_fail "${d%% # *} (seed $seed)" "${d#* # }" ;;
-	esac
-done <"$out"
-t_eq "hvstub_cases random exit status (seed $seed)" 0 "$rc" ||
-	cat /tmp/hvs_random.err
+t_relay "$out" "seed $seed" hvstub_cases random $n "$seed"
 # The program counts what it issued; the stub was fresh: exact counts.
 t_eq "$n random malformed batches issued" $n \
 	"$(sed -n 's/^# hypercalls issued [0-9]*, random batches //p' "$out")"

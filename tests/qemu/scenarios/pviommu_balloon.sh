@@ -80,8 +80,7 @@ t_eq "the hypervisor gave 512 frames" 512 \
 t_eq "hook: 512 populated" 512 "$(bal populated)"
 t_eq "512 order-0 maps in exactly one hypercall" $((hc + 1)) \
 	"$(bal hypercalls)"
-t_check "the repopulated pfn is mapped again" \
-	test "$(src "$pfn")" != none
+t_eq "the repopulated pfn is mapped again" mapped "$(src "$pfn")"
 clean "stub audit: clean after populate"
 
 # The hypervisor fails op 2 of the next batch: that frame is withheld.

@@ -26,7 +26,7 @@ roundtrip() {	# roundtrip DESC DEV: 4 MiB written, read back uncached
 }
 
 fileset() {	# fileset DESC DEV: ext2 with 24 files, remounted, verified
-	local i sums
+	local i sums bytes=2097152
 	t_check "$1: mke2fs" mke2fs -q -b 4096 "$2"
 	mkdir -p /mnt/fs
 	t_check "$1: mount" mount -t ext4 "$2" /mnt/fs || return 1
@@ -34,9 +34,12 @@ fileset() {	# fileset DESC DEV: ext2 with 24 files, remounted, verified
 	while [ $i -lt 24 ]; do
 		dd if=/dev/urandom of=/mnt/fs/f$i bs=4096 \
 			count=$(( (i * 37) % 97 + 1 )) 2>/dev/null
+		bytes=$((bytes + ((i * 37) % 97 + 1) * 4096))
 		i=$((i + 1))
 	done
 	dd if=/dev/urandom of=/mnt/fs/big bs=65536 count=32 2>/dev/null
+	t_eq "$1: 25 files written in full" $bytes \
+		"$(cat /mnt/fs/f* /mnt/fs/big | wc -c)"
 	sums=$(cd /mnt/fs && md5sum f* big)
 	umount /mnt/fs
 	echo 3 >/proc/sys/vm/drop_caches

@@ -21,11 +21,7 @@ recs() {	# live self mappings in the stub's ledger
 blocks() {	# memory block directories, one per line
 	ls -d /sys/devices/system/memory/memory[0-9]* | sort
 }
-for d in /sys/bus/pci/drivers/*/0000:*; do
-	[ -e "$d" ] || continue
-	case "${d%/*}" in */pcieport|*/shpchp) continue ;; esac
-	echo "${d##*/}" >"${d%/*}/unbind"
-done
+t_pci_unbind_all >/dev/null
 
 t_insmod xen_pvcore || exit 1
 t_insmod xen_hvstub || exit 1
@@ -61,8 +57,8 @@ t_eq "512 MiB arrived as whole memory blocks" $((512 * 1048576 / bsize)) "$n"
 first=$(echo "$new" | head -1)
 recs_pre=$(recs)
 echo 'fault op 10 EIO' >$stub/ctl
-t_check "onlining fails when the map fails" \
-	sh -c "! echo online_movable > $first/state"
+t_errno "onlining fails with the map's error" EIO \
+	sh -c "echo online_movable > $first/state"
 t_eq "that block stays offline" offline "$(cat "$first/state")"
 t_dmesg_has "the failure is named" \
 	'xen:xen_pviommu: hotplug: mapping pfn 0x[0-9a-f]+-0x[0-9a-f]+ failed \(-5\); the block stays offline'
