@@ -569,6 +569,7 @@ struct json_object *ndxen_json_reservation(struct ndctl_namespace *ndns)
 	struct json_object *j = json_object_new_object();
 	char uu[40], buf[256], drv[64];
 	unsigned int i;
+	bool owns;
 	uuid_t u;
 
 	ndctl_namespace_get_uuid(ndns, u);
@@ -587,12 +588,12 @@ struct json_object *ndxen_json_reservation(struct ndctl_namespace *ndns)
 		drv[0] = '\0';
 	json_object_object_add(j, "driver",
 			       json_object_new_string(*drv ? drv : "none"));
-	json_object_object_add(j, "xen_owns",
-			       json_object_new_boolean(ndxen_xen_owns(ns)));
+	owns = ndxen_xen_owns(ns);
+	json_object_object_add(j, "xen_owns", json_object_new_boolean(owns));
 	if (strcmp(drv, NDXEN_DRIVER)) {
 		/* Unbound but fenced by xen_pmem: an "orphan". */
 		json_object_object_add(j, "state", json_object_new_string(
-			ndxen_xen_owns(ns) ? "orphan" : "unclaimed"));
+			owns ? "orphan" : "unclaimed"));
 		return j;
 	}
 	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {

@@ -209,6 +209,35 @@ t_relay() {
 	t_eq "$* exit status$note" 0 "$rc" || cat "$out.err"
 }
 
+# Memory hotplug through the host (tests/qemu/run's "@@XPV HOST" lines).
+# t_mem_blocks: the memory block directories, one per line.
+# t_mem_plug MIB BEFORE: a MIB MiB DIMM in slot 1; waits (30 s at most)
+# until all its blocks are there; prints the block directories not in
+# BEFORE.  t_mem_unplug BEFORE: ejects it; waits until only BEFORE is left.
+t_mem_blocks() {
+	ls -d /sys/devices/system/memory/memory[0-9]* | sort
+}
+t_mem_plug() {
+	local want new i=0
+	want=$(($1 * 1048576 / 0x$(cat /sys/devices/system/memory/block_size_bytes)))
+	printf '<6>@@XPV HOST %s mem-hotplug 1 %s\n' "$XPV_NAME" "$1" >/dev/kmsg
+	while new=$(t_mem_blocks | grep -vxF "$2")
+	      [ "$(printf '%s\n' "$new" | grep -c memory)" -lt $want ] &&
+	      [ $i -lt 60 ]; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+	printf '%s\n' "$new"
+}
+t_mem_unplug() {
+	local i=0
+	printf '<6>@@XPV HOST %s mem-unplug 1\n' "$XPV_NAME" >/dev/kmsg
+	while [ $i -lt 60 ] && [ -n "$(t_mem_blocks | grep -vxF "$1")" ]; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+}
+
 # PCI bindings.  Scenarios share a boot, and xen_pviommu only attaches with
 # no DMA driver bound: t_pci_unbind_all prints what was bound (for
 # t_pci_rebind) and unbinds it; t_pci_rebind LIST binds it again.  Helpers,

@@ -26,7 +26,6 @@ emuf() { sed -n "s/^$1\t//p" $E; }
 ctl() { echo "$*" >$S/ctl; }
 res() { cat $S/result; }
 foreign() { grep -c 'kind=foreign' $D/mappings; }
-blocks() { ls -d /sys/devices/system/memory/memory[0-9]* | sort; }
 # Top-level /proc/iomem entries overlapping frames [$1, $2), ours aside.
 iomem_overlaps() {
 	local l r s e n=0
@@ -138,16 +137,10 @@ t_eq "attached, window at 4 GiB, not claimed" "1 0x100000 0x140000 0" \
 t_dmesg_has "a line says so" \
 	'xen:xen_pviommu: emulator BFN window 0x100000-0x140000 \(1024 MiB\) placed by emu_bfn_base, not reserved in iomem'
 bsize=$(( $(cat /sys/devices/system/memory/block_size_bytes | sed 's/^/0x/') ))
-before=$(blocks)
+before=$(t_mem_blocks)
 pages0=$(sed -n 's/^hotplug_pages\t//p' $P)
 t_eq "no block refused yet" 0 "$(emuf hotplug_refused)"
-printf '<6>@@XPV HOST %s mem-hotplug 1 128\n' "$XPV_NAME" >/dev/kmsg
-i=0
-while [ $i -lt 60 ] && [ "$(blocks | wc -l)" -le "$(echo "$before" | wc -l)" ]; do
-	sleep 0.5
-	i=$((i + 1))
-done
-new=$(blocks | grep -vxF "$before")
+new=$(t_mem_plug 128 "$before")
 first=${new%%
 *}
 n=${first##*/memory}
@@ -160,13 +153,8 @@ t_dmesg_has "one line says why" \
 	"xen:xen_pviommu: hotplug: pfn 0x100000-0x$(printf '%x' $((0x100000 + bsize / 4096))) overlaps the emulator BFN window 0x100000-0x140000; refusing to online it"
 # 6.12 also tries to online it by itself when it arrives (refused too).
 t_check "counted" test "$(emuf hotplug_refused)" -ge 1
-printf '<6>@@XPV HOST %s mem-unplug 1\n' "$XPV_NAME" >/dev/kmsg
-i=0
-while [ $i -lt 60 ] && [ -n "$(blocks | grep -vxF "$before")" ]; do
-	sleep 0.5
-	i=$((i + 1))
-done
-t_eq "the DIMM is gone (ACPI eject)" "" "$(blocks | grep -vxF "$before")"
+t_mem_unplug "$before"
+t_eq "the DIMM is gone (ACPI eject)" "" "$(t_mem_blocks | grep -vxF "$before")"
 t_rmmod xen_pviommu
 t_eq "stub audit clean" "verdict: clean" "$(grep '^verdict' $D/audit)"
 t_rmmod xen_hvstub

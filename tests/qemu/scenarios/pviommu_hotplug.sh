@@ -18,9 +18,6 @@ premap() {
 recs() {	# live self mappings in the stub's ledger
 	sed -n 's/^total recs_self \([0-9]*\) .*/\1/p' $stub/audit
 }
-blocks() {	# memory block directories, one per line
-	ls -d /sys/devices/system/memory/memory[0-9]* | sort
-}
 t_pci_unbind_all >/dev/null
 
 t_insmod xen_pvcore || exit 1
@@ -40,15 +37,9 @@ done
 recs0=$(recs)
 pages0=$(premap pages)
 bsize=$(( $(cat /sys/devices/system/memory/block_size_bytes | sed 's/^/0x/') ))
-before=$(blocks)
+before=$(t_mem_blocks)
 
-printf '<6>@@XPV HOST %s mem-hotplug 1 512\n' "$XPV_NAME" >/dev/kmsg
-i=0
-while [ $i -lt 60 ] && [ "$(blocks | wc -l)" -le "$(echo "$before" | wc -l)" ]; do
-	sleep 0.5
-	i=$((i + 1))
-done
-new=$(blocks | grep -vxF "$before")
+new=$(t_mem_plug 512 "$before")
 n=$(echo "$new" | grep -c memory)
 t_eq "512 MiB arrived as whole memory blocks" $((512 * 1048576 / bsize)) "$n"
 
@@ -115,13 +106,8 @@ t_eq "stub audit: no violation, no caller error after offlining" \
 	   sed 's/ $//')"
 
 if [ "$left" -eq 0 ]; then
-	printf '<6>@@XPV HOST %s mem-unplug 1\n' "$XPV_NAME" >/dev/kmsg
-	i=0
-	while [ $i -lt 60 ] && [ -n "$(blocks | grep -vxF "$before")" ]; do
-		sleep 0.5
-		i=$((i + 1))
-	done
-	t_eq "the DIMM is gone (ACPI eject)" "" "$(blocks | grep -vxF "$before")"
+	t_mem_unplug "$before"
+	t_eq "the DIMM is gone (ACPI eject)" "" "$(t_mem_blocks | grep -vxF "$before")"
 else
 	t_skip "the DIMM is gone (ACPI eject)" "$left block(s) busy in the kernel"
 fi
@@ -144,7 +130,7 @@ t_insmod xen_hvstub || exit 1
 t_insmod xen_pviommu || exit 1
 recs1=$(recs)
 blk=
-for b in $(blocks | sort -t y -k 2 -n); do
+for b in $(t_mem_blocks | sort -t y -k 2 -n); do
 	grep -qx online "$b/state" && grep -qx Movable "$b/valid_zones" &&
 		[ "$(echo "$before" | grep -cx "$b")" = 1 ] || continue
 	t=0
