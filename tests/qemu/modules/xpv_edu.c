@@ -17,6 +17,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
+#include <linux/limits.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
@@ -36,6 +37,8 @@
  */
 #define EDU_BUF_SIZE	2048
 #define EDU_MASK	DMA_BIT_MASK(28)
+/* Where a page must be for the edu device not to reach it. */
+#define EDU_HIGH	(EDU_MASK + 1)
 
 static unsigned int rounds = 4;
 module_param(rounds, uint, 0444);
@@ -205,10 +208,10 @@ static void edu_sg(struct xpv_edu *e, u32 seed)
 	int i, n;
 	bool ok = true;
 
-	p[0] = page_in(SZ_512M, SZ_1G, GFP_KERNEL);
-	p[1] = page_in(SZ_512M, SZ_1G, GFP_KERNEL);
+	p[0] = page_in(EDU_HIGH, PHYS_ADDR_MAX, GFP_KERNEL);
+	p[1] = page_in(EDU_HIGH, PHYS_ADDR_MAX, GFP_KERNEL);
 	if (!p[0] || !p[1]) {
-		edu_check(e, false, "sg: pages above 512 MiB");
+		edu_check(e, false, "sg: pages above 2^28");
 		goto out;
 	}
 	sg_init_table(sg, 2);
@@ -216,7 +219,7 @@ static void edu_sg(struct xpv_edu *e, u32 seed)
 		fill(page_address(p[i]), EDU_BUF_SIZE / 2, seed + i);
 		sg_set_page(&sg[i], p[i], EDU_BUF_SIZE / 2, 0);
 	}
-	/* Pages above 512 MiB are never contiguous with each other here. */
+	/* Bounced entries are never merged, adjacent or not. */
 	n = dma_map_sg(dev, sg, 2, DMA_TO_DEVICE);
 	edu_check(e, n == 2, "sg: two high pages map to two segments");
 	for_each_sg(sg, s, n, i)
@@ -285,8 +288,8 @@ static int xpv_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	edu_check(e, !rc, "28-bit DMA mask accepted");
 
 	for (r = 0; r < rounds; r++) {
-		struct page *hi = page_in(SZ_512M, SZ_1G, GFP_KERNEL);
-		struct page *hi2 = page_in(SZ_512M, SZ_1G, GFP_KERNEL);
+		struct page *hi = page_in(EDU_HIGH, PHYS_ADDR_MAX, GFP_KERNEL);
+		struct page *hi2 = page_in(EDU_HIGH, PHYS_ADDR_MAX, GFP_KERNEL);
 		struct page *lo = page_in(0, EDU_MASK, GFP_DMA);
 		struct page *lo2 = page_in(0, EDU_MASK, GFP_DMA);
 
