@@ -372,11 +372,29 @@ t_wait() {
 	done
 }
 
+# t_disks DEV...: one check: every DEV is a block device, waiting 60 s at
+# most (probing is asynchronous, and slow on the debug kernel).  A write to
+# a disk that is not there yet would create a plain file in /dev that
+# "reads back" fine, so every disk test starts here.
+_t_all_blk() {
+	local d
+	for d in "$@"; do
+		[ -b "$d" ] || return 1
+	done
+}
+t_disks() {
+	t_check "block device(s) present: $*" t_wait 600 _t_all_blk "$@"
+}
+
 # t_roundtrip DESC DEV BLOCK [COUNT]: two checks.  COUNT (default 64) 4 KiB
 # blocks of random data written to block device DEV at 4 KiB block BLOCK
 # (fsync'd), read back past the page cache and compared.
 t_roundtrip() {
 	local desc=$1 dev=$2 at=$3 count=${4:-64} f=$XPV_STATE/roundtrip
+	if [ ! -b "$dev" ]; then
+		t_fail "$desc: $dev is a block device" "not there"
+		return 1
+	fi
 	dd if=/dev/urandom of="$f.w" bs=4096 count="$count" 2>/dev/null
 	t_check "$desc: write $((count * 4)) KiB to $dev" \
 		dd if="$f.w" of="$dev" bs=4096 seek="$at" count="$count" conv=fsync

@@ -41,11 +41,7 @@ fl0=$(sed -n 's/^flushes //p' /sys/kernel/debug/xen_hvstub/counters)
 
 say "== 2. NVMe through xen_pviommu: 4 MiB written and read back past the page cache"
 t_modprobe nvme
-i=0
-while [ $i -lt 20 ] && [ ! -b /dev/nvme0n1 ]; do
-	sleep 0.5
-	i=$((i + 1))
-done
+t_disks /dev/nvme0n1
 dd if=/dev/urandom of=/tmp/pattern bs=65536 count=64 2>/dev/null
 t_check "nvme: write 4 MiB" \
 	dd if=/tmp/pattern of=/dev/nvme0n1 bs=65536 count=64 conv=fsync

@@ -15,15 +15,6 @@ counter() {	# counter NAME: one value of the stub's counters
 premap() {	# premap NAME: one value of xen_pviommu's premap file
 	sed -n "s/^$1\t//p" /sys/kernel/debug/xen_pviommu/premap
 }
-roundtrip() {	# roundtrip DESC DEV: 4 MiB written, read back uncached
-	dd if=/dev/urandom of=/tmp/pattern bs=65536 count=64 2>/dev/null
-	t_check "$1: write 4 MiB" \
-		dd if=/tmp/pattern of="$2" bs=65536 count=64 conv=fsync
-	echo 3 >/proc/sys/vm/drop_caches
-	dd if="$2" of=/tmp/readback bs=65536 count=64 2>/dev/null
-	t_eq "$1: data read back equals data written" \
-		"$(md5sum </tmp/pattern)" "$(md5sum </tmp/readback)"
-}
 
 fileset() {	# fileset DESC DEV: ext2 with 24 files, remounted, verified
 	local i sums bytes=2097152
@@ -81,13 +72,9 @@ t_pci_rebind "$saved"
 for d in /sys/bus/pci/devices/*; do
 	[ -e "$d/driver" ] || echo "${d##*/}" >/sys/bus/pci/drivers_probe
 done
-i=0
-while [ $i -lt 20 ] && ! { [ -b /dev/nvme0n1 ] && [ -b /dev/vda ]; }; do
-	sleep 0.5
-	i=$((i + 1))
-done
-roundtrip nvme /dev/nvme0n1
-roundtrip virtio-blk /dev/vda
+t_disks /dev/nvme0n1 /dev/vda
+t_roundtrip nvme /dev/nvme0n1 0 1024
+t_roundtrip virtio-blk /dev/vda 0 1024
 t_modprobe ext4
 fileset nvme /dev/nvme0n1
 fileset virtio-blk /dev/vda

@@ -91,11 +91,7 @@ t_modprobe nvme
 for d in /sys/bus/pci/devices/*; do
 	[ -e "$d/driver" ] || echo "${d##*/}" >/sys/bus/pci/drivers_probe
 done
-i=0
-while [ $i -lt 20 ] && [ ! -b /dev/nvme0n1 ]; do
-	sleep 0.5
-	i=$((i + 1))
-done
+t_disks /dev/nvme0n1
 dd if=/dev/urandom of=/tmp/pattern bs=65536 count=16 2>/dev/null
 t_check "nvme (old DMA ops): write 1 MiB" \
 	dd if=/tmp/pattern of=/dev/nvme0n1 bs=65536 count=16 conv=fsync

@@ -29,11 +29,7 @@ t_modprobe nvme
 for d in /sys/bus/pci/devices/*; do
 	[ -e "$d/driver" ] || echo "${d##*/}" >/sys/bus/pci/drivers_probe
 done
-i=0
-while [ $i -lt 20 ] && [ ! -b /dev/nvme0n1 ]; do
-	sleep 0.5
-	i=$((i + 1))
-done
+t_disks /dev/nvme0n1
 recs0=$(recs)
 pages0=$(premap pages)
 bsize=$(( $(cat /sys/devices/system/memory/block_size_bytes | sed 's/^/0x/') ))

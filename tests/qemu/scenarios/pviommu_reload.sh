@@ -35,11 +35,8 @@ while [ $c -le $cycles ]; do
 	[ "$ops" = "$first_ops" ] ||
 		{ fails=$((fails + 1)); echo "cycle $c: $ops ops, first $first_ops"; }
 	echo "$nvme" >/sys/bus/pci/drivers/nvme/bind
-	i=0
-	while [ $i -lt 20 ] && [ ! -b /dev/nvme0n1 ]; do
-		sleep 0.2
-		i=$((i + 1))
-	done
+	t_wait 600 test -b /dev/nvme0n1 ||
+		{ fails=$((fails + 1)); echo "cycle $c: no /dev/nvme0n1"; break; }
 	# Different data each cycle, at a different offset.
 	dd if=/tmp/pattern of=/dev/nvme0n1 bs=65536 seek=$((c * 16)) \
 		conv=fsync 2>/dev/null
